@@ -1,0 +1,196 @@
+//! The one error type of the library.
+
+use crate::Reduction;
+use core::fmt;
+
+/// Why a call was refused. Every check runs before anything is written: when a function
+/// returns an error, its output buffers are exactly as the caller left them.
+///
+/// ```
+/// use focal_loss::{sigmoid_focal_loss, FocalError, SigmoidFocalOptions, SigmoidTargets};
+///
+/// let options = SigmoidFocalOptions::default().gamma(-1.0);
+/// let mut loss = [7.0f32];
+/// let err = sigmoid_focal_loss(&[0.5f32], SigmoidTargets::Labels(&[1]), None, &options, &mut loss)
+///     .unwrap_err();
+/// assert_eq!(err, FocalError::InvalidGamma(-1.0));
+/// assert_eq!(loss, [7.0]); // untouched
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub enum FocalError {
+    /// An input slice does not have the length the other arguments imply.
+    LengthMismatch {
+        /// The argument that has the wrong length.
+        argument: &'static str,
+        /// The length it must have.
+        expected: usize,
+        /// The length it has.
+        actual: usize,
+    },
+    /// An output buffer does not have the length the call produces.
+    OutputLength {
+        /// The output that has the wrong length.
+        argument: &'static str,
+        /// The length it must have.
+        expected: usize,
+        /// The length it has.
+        actual: usize,
+    },
+    /// A dimension (number of classes, spatial size) is zero while there is data.
+    EmptyDimension {
+        /// The dimension that is zero.
+        dimension: &'static str,
+    },
+    /// The product of the dimensions does not fit in `usize`.
+    SizeOverflow,
+    /// γ is negative, NaN or infinite.
+    InvalidGamma(f64),
+    /// A scalar α is outside [0, 1] or NaN.
+    InvalidAlpha(f64),
+    /// Label smoothing is outside [0, 1) or NaN.
+    InvalidLabelSmoothing(f64),
+    /// The normaliser is not a finite value > 0.
+    InvalidNormalizer(f64),
+    /// A normaliser was given with a reduction other than [`Reduction::Mean`]: it replaces the
+    /// divisor of the mean and means nothing for `Sum` or `None` (as in mmdet).
+    NormalizerNeedsMean {
+        /// The reduction that was asked for.
+        reduction: Reduction,
+    },
+    /// The per-class α does not have one value per class.
+    ClassAlphaLength {
+        /// The number of classes.
+        expected: usize,
+        /// The number of values given.
+        actual: usize,
+    },
+    /// A per-class α is negative, NaN or infinite.
+    InvalidClassAlpha {
+        /// The class.
+        class: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// A soft target is outside [0, 1] or NaN.
+    SoftTargetOutOfRange {
+        /// Its position in the targets.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// A hard label is neither 0 nor 1.
+    LabelOutOfRange {
+        /// Its position in the labels.
+        index: usize,
+        /// Its value.
+        value: u8,
+    },
+    /// A class-index target of the sigmoid (multi-label) head is above the number of classes
+    /// (valid: `0..classes` a positive class, `classes` background, negative ignores the row).
+    SigmoidClassOutOfRange {
+        /// The row.
+        index: usize,
+        /// Its target.
+        value: i32,
+        /// The number of classes.
+        classes: usize,
+    },
+    /// A softmax target is outside `[0, classes)` and is not the `ignore_index`.
+    SoftmaxClassOutOfRange {
+        /// The position of the target.
+        index: usize,
+        /// Its value.
+        value: i32,
+        /// The number of classes.
+        classes: usize,
+        /// The value that would have been ignored.
+        ignore_index: i32,
+    },
+    /// A per-element weight is negative, NaN or infinite.
+    InvalidWeight {
+        /// Its position.
+        index: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// The Hessian floor is NaN.
+    InvalidHessianFloor(f64),
+}
+
+impl fmt::Display for FocalError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::LengthMismatch {
+                argument,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "`{argument}` has {actual} elements, but the other arguments imply {expected}"
+            ),
+            Self::OutputLength {
+                argument,
+                expected,
+                actual,
+            } => write!(
+                f,
+                "output `{argument}` has {actual} elements, but the call produces {expected}"
+            ),
+            Self::EmptyDimension { dimension } => {
+                write!(f, "`{dimension}` is 0 while there is data")
+            }
+            Self::SizeOverflow => write!(f, "the product of the dimensions overflows usize"),
+            Self::InvalidGamma(g) => write!(f, "gamma must be finite and >= 0, got {g}"),
+            Self::InvalidAlpha(a) => write!(f, "alpha must be in [0, 1], got {a}"),
+            Self::InvalidLabelSmoothing(ls) => {
+                write!(f, "label smoothing must be in [0, 1), got {ls}")
+            }
+            Self::InvalidNormalizer(v) => {
+                write!(f, "the normalizer must be finite and > 0, got {v}")
+            }
+            Self::NormalizerNeedsMean { reduction } => write!(
+                f,
+                "a normalizer replaces the divisor of the mean; it cannot be used with reduction {reduction:?}"
+            ),
+            Self::ClassAlphaLength { expected, actual } => write!(
+                f,
+                "per-class alpha has {actual} values, but there are {expected} classes"
+            ),
+            Self::InvalidClassAlpha { class, value } => write!(
+                f,
+                "per-class alpha of class {class} must be finite and >= 0, got {value}"
+            ),
+            Self::SoftTargetOutOfRange { index, value } => {
+                write!(f, "target {index} must be in [0, 1], got {value}")
+            }
+            Self::LabelOutOfRange { index, value } => {
+                write!(f, "label {index} must be 0 or 1, got {value}")
+            }
+            Self::SigmoidClassOutOfRange {
+                index,
+                value,
+                classes,
+            } => write!(
+                f,
+                "target of row {index} is {value}; with {classes} classes it must be in [0, {classes}) \
+                 (a positive class), {classes} (background) or negative (ignored)"
+            ),
+            Self::SoftmaxClassOutOfRange {
+                index,
+                value,
+                classes,
+                ignore_index,
+            } => write!(
+                f,
+                "target {index} is {value}; it must be in [0, {classes}) or the ignore_index {ignore_index}"
+            ),
+            Self::InvalidWeight { index, value } => {
+                write!(f, "weight {index} must be finite and >= 0, got {value}")
+            }
+            Self::InvalidHessianFloor(v) => write!(f, "the Hessian floor must not be NaN, got {v}"),
+        }
+    }
+}
+
+impl std::error::Error for FocalError {}

@@ -1,0 +1,245 @@
+//! Softmax focal loss in `f64`, one row (one position) at a time.
+
+use super::divisor;
+use super::math::{CompensatedSum, exact_difference, zero_times};
+use crate::{Float, Reduction, SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape};
+
+/// The largest logit of a row; NaN when any logit is NaN (`f64::max` would skip it).
+fn row_max(logits: &[f64]) -> f64 {
+    logits.iter().fold(f64::NEG_INFINITY, |m, &x| {
+        if x.is_nan() || m.is_nan() {
+            f64::NAN
+        } else {
+            m.max(x)
+        }
+    })
+}
+
+/// What the row's softmax says about one class.
+struct ClassTerms {
+    /// `p_k`.
+    p: f64,
+    /// `1 − p_k`, formed as `Σ_{j≠k} e_j / Z` (no cancellation).
+    q: f64,
+    /// `−ln p_k`.
+    ce: f64,
+}
+
+impl ClassTerms {
+    /// `CE / q`, with its limit 1 where `q = 0`.
+    fn ce_over_q(&self) -> f64 {
+        if self.q == 0.0 { 1.0 } else { self.ce / self.q }
+    }
+}
+
+/// The exponentials `e_j = exp(x_j − m)` of a row, with the exact low part of each difference.
+struct ShiftedRow {
+    /// `x_j − m` rounded, and its rounding error.
+    differences: Vec<(f64, f64)>,
+    exponentials: Vec<f64>,
+    total: f64,
+}
+
+impl ShiftedRow {
+    fn new(logits: &[f64]) -> Self {
+        let m = row_max(logits);
+        let mut differences = Vec::with_capacity(logits.len());
+        let mut exponentials = Vec::with_capacity(logits.len());
+        let mut total = CompensatedSum::default();
+        for &x in logits {
+            // x == m also covers infinite maxima: the limit shares p among the equal logits.
+            let (d, err) = if x == m {
+                (0.0, 0.0)
+            } else {
+                exact_difference(x, m)
+            };
+            let e = d.exp();
+            let e = e.mul_add(err, e);
+            differences.push((d, err));
+            exponentials.push(e);
+            total.add(e);
+        }
+        Self {
+            differences,
+            exponentials,
+            total: total.value(),
+        }
+    }
+
+    fn class(&self, k: usize) -> ClassTerms {
+        let mut others = CompensatedSum::default();
+        for (j, &e) in self.exponentials.iter().enumerate() {
+            if j != k {
+                others.add(e);
+            }
+        }
+        let others = others.value();
+        let (d, err) = self.differences[k];
+        let ln_p = if d == 0.0 && err == 0.0 {
+            // x_k is the maximum: Z = 1 + Σ_{j≠k} e_j.
+            -others.ln_1p()
+        } else {
+            (d - self.total.ln()) + err
+        };
+        ClassTerms {
+            p: self.exponentials[k] / self.total,
+            q: others / self.total,
+            ce: -ln_p,
+        }
+    }
+}
+
+/// `q^γ` with `0^0 = 1`.
+fn focal_factor(q: f64, gamma: f64) -> f64 {
+    if gamma == 0.0 { 1.0 } else { q.powf(gamma) }
+}
+
+/// Softmax focal loss of one row of logits with target class `target`.
+///
+/// `class_alpha[k]` is the weight α_k of class k (all ones when α is off). With label
+/// smoothing `ls` the target distribution is `y_k = onehot·(1 − ls) + ls/C` and the loss is
+/// `Σ_k α_k·y_k·(1−p_k)^γ·(−ln p_k)`. When `grad` is given, the gradient with respect to
+/// each logit is written into it.
+///
+/// ```
+/// use focal_loss::reference::softmax_focal_row;
+/// let mut grad = [0.0; 2];
+/// // Two equal logits, γ = 0: cross-entropy ln 2, gradient p − onehot.
+/// let loss = softmax_focal_row(&[1.0, 1.0], 0, 0.0, &[1.0, 1.0], 0.0, Some(&mut grad));
+/// assert!((loss - std::f64::consts::LN_2).abs() < 1e-16);
+/// assert_eq!(grad, [-0.5, 0.5]);
+/// ```
+pub fn softmax_focal_row(
+    logits: &[f64],
+    target: usize,
+    gamma: f64,
+    class_alpha: &[f64],
+    label_smoothing: f64,
+    grad: Option<&mut [f64]>,
+) -> f64 {
+    let row = ShiftedRow::new(logits);
+    let classes = logits.len();
+    if label_smoothing == 0.0 {
+        let t = row.class(target);
+        let q_pow_gamma = focal_factor(t.q, gamma);
+        let scale = class_alpha[target] * q_pow_gamma;
+        if let Some(grad) = grad {
+            let c = -scale * (1.0 + gamma * zero_times(t.p, t.ce_over_q()));
+            for (j, g) in grad.iter_mut().enumerate() {
+                *g = if j == target {
+                    c * t.q
+                } else {
+                    -c * (row.exponentials[j] / row.total)
+                };
+            }
+        }
+        return zero_times(scale, t.ce);
+    }
+
+    let smooth = label_smoothing / classes as f64;
+    let terms: Vec<ClassTerms> = (0..classes).map(|k| row.class(k)).collect();
+    let mut loss = CompensatedSum::default();
+    // g_k = w_k · f′(p_k) · p_k, the derivative of the class-k term through p_k.
+    let mut g = Vec::with_capacity(classes);
+    for (k, t) in terms.iter().enumerate() {
+        let y = if k == target {
+            (1.0 - label_smoothing) + smooth
+        } else {
+            smooth
+        };
+        let scale = class_alpha[k] * y * focal_factor(t.q, gamma);
+        loss.add(zero_times(scale, t.ce));
+        g.push(-scale * (1.0 + gamma * zero_times(t.p, t.ce_over_q())));
+    }
+    if let Some(grad) = grad {
+        for (j, out) in grad.iter_mut().enumerate() {
+            // ∂L/∂x_j = g_j − p_j·Σ_k g_k = g_j·q_j − p_j·Σ_{k≠j} g_k (no 1 − p_j).
+            let mut others = CompensatedSum::default();
+            for (k, &gk) in g.iter().enumerate() {
+                if k != j {
+                    others.add(gk);
+                }
+            }
+            *out = g[j] * terms[j].q - terms[j].p * others.value();
+        }
+    }
+    loss.value()
+}
+
+/// The whole softmax focal loss call (see [`crate::softmax_focal_loss_grad`]) on validated
+/// arguments. Either output may be `None`.
+///
+/// ```
+/// use focal_loss::{reference, SoftmaxFocalOptions, SoftmaxShape};
+/// let mut loss = [0.0f32; 2];
+/// let options = SoftmaxFocalOptions::default().gamma(0.0).reduction(focal_loss::Reduction::None);
+/// reference::softmax_focal(&[0.0f32, 0.0, 5.0, 5.0], &[1, -100], SoftmaxShape::rows(2, 2),
+///     &options, Some(&mut loss), None);
+/// assert_eq!(loss, [std::f32::consts::LN_2, 0.0]); // the second row is ignored
+/// ```
+pub fn softmax_focal<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    mut loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+) {
+    let SoftmaxShape {
+        batch,
+        classes,
+        spatial,
+    } = shape;
+    let class_alpha = match &options.alpha {
+        SoftmaxAlpha::Off => vec![1.0; classes],
+        SoftmaxAlpha::Uniform(a) => vec![*a; classes],
+        SoftmaxAlpha::PerClass(alpha) => alpha.clone(),
+    };
+    let index = |n: usize, j: usize, s: usize| (n * classes + j) * spatial + s;
+    let mut row = vec![0.0f64; classes];
+    let mut row_grad = vec![0.0f64; classes];
+    let mut grads = vec![0.0f64; logits.len()];
+    let mut sum = CompensatedSum::default();
+    let mut count = 0usize;
+    for n in 0..batch {
+        for s in 0..spatial {
+            let position = n * spatial + s;
+            let target = targets[position];
+            let position_loss = if target == options.ignore_index {
+                0.0
+            } else {
+                count += 1;
+                for (j, x) in row.iter_mut().enumerate() {
+                    *x = logits[index(n, j, s)].to_f64();
+                }
+                let value = softmax_focal_row(
+                    &row,
+                    target as usize,
+                    options.gamma,
+                    &class_alpha,
+                    options.label_smoothing,
+                    Some(&mut row_grad),
+                );
+                for (j, g) in row_grad.iter().enumerate() {
+                    grads[index(n, j, s)] = *g;
+                }
+                value
+            };
+            if let (Reduction::None, Some(loss)) = (options.reduction, loss.as_deref_mut()) {
+                loss[position] = T::from_f64(position_loss);
+            }
+            sum.add(position_loss);
+        }
+    }
+    let divisor = divisor(options.reduction, options.normalizer, count);
+    if options.reduction != Reduction::None {
+        if let Some(loss) = loss {
+            loss[0] = T::from_f64(divisor.map_or(0.0, |v| sum.value() / v));
+        }
+    }
+    if let Some(grad) = grad {
+        for (out, g) in grad.iter_mut().zip(&grads) {
+            *out = T::from_f64(divisor.map_or(0.0, |v| g / v));
+        }
+    }
+}

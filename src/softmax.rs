@@ -1,0 +1,287 @@
+//! Softmax (multi-class) focal loss with class-index targets.
+
+use crate::{Float, FocalError, Reduction, reference, validate};
+
+/// The shape of softmax logits: `[batch, classes, spatial]`, channels-first.
+///
+/// Class `j` of position `s` of sample `n` is at `(n·classes + j)·spatial + s`; `spatial = 1`
+/// is the row-major `[batch, classes]` of classifiers and detection heads, `spatial = H·W`
+/// the `[N, C, H, W]` of segmentation. There is one target per `(n, s)`, at `n·spatial + s`.
+///
+/// ```
+/// use focal_loss::SoftmaxShape;
+/// let rows = SoftmaxShape::rows(32, 80);                    // [32, 80]
+/// let image = SoftmaxShape::channels_first(2, 21, 64 * 64); // [2, 21, 64, 64]
+/// assert_eq!(rows.spatial, 1);
+/// assert_eq!(image.classes, 21);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SoftmaxShape {
+    /// Samples `N`.
+    pub batch: usize,
+    /// Classes `C` (the softmax axis).
+    pub classes: usize,
+    /// Positions per sample `S` (1 for row-major `[N, C]`).
+    pub spatial: usize,
+}
+
+impl SoftmaxShape {
+    /// Row-major `[batch, classes]`.
+    pub fn rows(batch: usize, classes: usize) -> Self {
+        Self {
+            batch,
+            classes,
+            spatial: 1,
+        }
+    }
+
+    /// Channels-first `[batch, classes, spatial]`.
+    pub fn channels_first(batch: usize, classes: usize, spatial: usize) -> Self {
+        Self {
+            batch,
+            classes,
+            spatial,
+        }
+    }
+}
+
+/// The class weighting of the softmax focal loss.
+///
+/// ```
+/// use focal_loss::{SoftmaxAlpha, SoftmaxFocalOptions};
+/// let uniform = SoftmaxFocalOptions::default().alpha(0.25);
+/// assert_eq!(uniform.alpha, SoftmaxAlpha::Uniform(0.25));
+/// let per_class = SoftmaxFocalOptions::default().class_alpha(vec![0.1, 0.9]);
+/// assert_eq!(per_class.alpha, SoftmaxAlpha::PerClass(vec![0.1, 0.9]));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum SoftmaxAlpha {
+    /// No weighting (`α_t = 1`).
+    #[default]
+    Off,
+    /// The same α ∈ [0, 1] for every class (a plain scale of the loss).
+    Uniform(f64),
+    /// One weight per class (finite, ≥ 0; values above 1 are allowed, as class weights of a
+    /// cross-entropy): the loss of a position with target `t` is scaled by `α_t`.
+    PerClass(Vec<f64>),
+}
+
+/// Options of the softmax focal loss. Default: γ = 2, α off, no label smoothing, mean
+/// reduction, `ignore_index = −100` (PyTorch's).
+///
+/// ```
+/// use focal_loss::{Reduction, SoftmaxFocalOptions};
+/// let options = SoftmaxFocalOptions::default()
+///     .gamma(2.0)
+///     .class_alpha(vec![0.25, 0.75])
+///     .label_smoothing(0.1)          // y ← onehot·0.9 + 0.1/C
+///     .ignore_index(255)
+///     .reduction(Reduction::Sum);
+/// assert_eq!(options.ignore_index, 255);
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct SoftmaxFocalOptions {
+    /// The focusing parameter γ ≥ 0.
+    pub gamma: f64,
+    /// The class weighting.
+    pub alpha: SoftmaxAlpha,
+    /// Label smoothing `ls ∈ [0, 1)`: the target distribution is `onehot·(1 − ls) + ls/C`.
+    pub label_smoothing: f64,
+    /// How the per-position losses are combined.
+    pub reduction: Reduction,
+    /// With [`Reduction::Mean`], divide the sum by this instead of the number of positions
+    /// that are not ignored.
+    pub normalizer: Option<f64>,
+    /// Positions whose target equals this are ignored: loss 0, gradient 0, not counted.
+    pub ignore_index: i32,
+}
+
+impl Default for SoftmaxFocalOptions {
+    fn default() -> Self {
+        Self {
+            gamma: 2.0,
+            alpha: SoftmaxAlpha::Off,
+            label_smoothing: 0.0,
+            reduction: Reduction::Mean,
+            normalizer: None,
+            ignore_index: -100,
+        }
+    }
+}
+
+impl SoftmaxFocalOptions {
+    /// Sets γ.
+    pub fn gamma(mut self, gamma: f64) -> Self {
+        self.gamma = gamma;
+        self
+    }
+    /// Sets one α for every class, or switches α off with `None`.
+    pub fn alpha(mut self, alpha: impl Into<Option<f64>>) -> Self {
+        self.alpha = alpha
+            .into()
+            .map_or(SoftmaxAlpha::Off, SoftmaxAlpha::Uniform);
+        self
+    }
+    /// Sets one α per class (replacing a scalar α).
+    pub fn class_alpha(mut self, alpha: impl Into<Vec<f64>>) -> Self {
+        self.alpha = SoftmaxAlpha::PerClass(alpha.into());
+        self
+    }
+    /// Sets the label smoothing.
+    pub fn label_smoothing(mut self, label_smoothing: f64) -> Self {
+        self.label_smoothing = label_smoothing;
+        self
+    }
+    /// Sets the reduction.
+    pub fn reduction(mut self, reduction: Reduction) -> Self {
+        self.reduction = reduction;
+        self
+    }
+    /// Sets (or with `None` clears) the normaliser of the mean.
+    pub fn normalizer(mut self, normalizer: impl Into<Option<f64>>) -> Self {
+        self.normalizer = normalizer.into();
+        self
+    }
+    /// Sets the target value that marks an ignored position.
+    pub fn ignore_index(mut self, ignore_index: i32) -> Self {
+        self.ignore_index = ignore_index;
+        self
+    }
+
+    fn validate(&self, classes: usize) -> Result<(), FocalError> {
+        validate::gamma(self.gamma)?;
+        match &self.alpha {
+            SoftmaxAlpha::Off => {}
+            SoftmaxAlpha::Uniform(a) => validate::alpha(Some(*a))?,
+            SoftmaxAlpha::PerClass(alpha) => {
+                if alpha.len() != classes {
+                    return Err(FocalError::ClassAlphaLength {
+                        expected: classes,
+                        actual: alpha.len(),
+                    });
+                }
+                if let Some(class) = alpha.iter().position(|a| !(a.is_finite() && *a >= 0.0)) {
+                    return Err(FocalError::InvalidClassAlpha {
+                        class,
+                        value: alpha[class],
+                    });
+                }
+            }
+        }
+        validate::label_smoothing(self.label_smoothing)?;
+        validate::normalizer(self.reduction, self.normalizer)
+    }
+}
+
+/// The softmax call behind the public functions and the C ABI: either output may be absent.
+pub(crate) fn softmax_focal_outputs<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+) -> Result<(), FocalError> {
+    let SoftmaxShape {
+        batch,
+        classes,
+        spatial,
+    } = shape;
+    if batch > 0 && spatial == 0 {
+        return Err(FocalError::EmptyDimension {
+            dimension: "spatial",
+        });
+    }
+    let positions = validate::product(&[batch, spatial])?;
+    if positions > 0 && classes == 0 {
+        return Err(FocalError::EmptyDimension {
+            dimension: "classes",
+        });
+    }
+    let elements = validate::product(&[positions, classes])?;
+    options.validate(classes)?;
+    validate::input_length("logits", elements, logits.len())?;
+    validate::input_length("targets", positions, targets.len())?;
+    validate::output_length(
+        "loss",
+        validate::loss_length(options.reduction, positions),
+        loss.as_deref(),
+    )?;
+    validate::output_length("grad", elements, grad.as_deref())?;
+    if let Some(index) = targets
+        .iter()
+        .position(|&t| t != options.ignore_index && !(t >= 0 && (t as usize) < classes))
+    {
+        return Err(FocalError::SoftmaxClassOutOfRange {
+            index,
+            value: targets[index],
+            classes,
+            ignore_index: options.ignore_index,
+        });
+    }
+    reference::softmax_focal(logits, targets, shape, options, loss, grad);
+    Ok(())
+}
+
+/// Softmax focal loss of `logits` (shape `shape`) against class-index `targets`.
+///
+/// `loss` holds one value per position (`batch·spatial`, index `n·spatial + s`) for
+/// [`Reduction::None`], one value otherwise. A target equal to `options.ignore_index` is
+/// ignored; any other target outside `[0, classes)` is an error.
+///
+/// # Errors
+/// Any invalid option, shape, length or target ([`FocalError`]); `loss` is then untouched.
+///
+/// ```
+/// use focal_loss::{softmax_focal_loss, SoftmaxFocalOptions, SoftmaxShape};
+/// // 2 samples × 3 classes, row-major.
+/// let logits = [2.0f32, 0.5, -1.0, 0.0, 0.0, 3.0];
+/// let targets = [0, 2];
+/// let mut loss = [0.0f32];
+/// softmax_focal_loss(&logits, &targets, SoftmaxShape::rows(2, 3),
+///                    &SoftmaxFocalOptions::default(), &mut loss)?;
+/// assert!(loss[0] > 0.0 && loss[0] < 0.1);
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+pub fn softmax_focal_loss<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    loss: &mut [T],
+) -> Result<(), FocalError> {
+    softmax_focal_outputs(logits, targets, shape, options, Some(loss), None)
+}
+
+/// Softmax focal loss and its gradient (same layout as `logits`) in one pass.
+///
+/// For [`Reduction::None`] the gradient is that of each position's loss with respect to its
+/// own logits (the gradient of the sum); otherwise the gradient of the reduced scalar.
+/// Ignored positions get a zero gradient.
+///
+/// # Errors
+/// As [`softmax_focal_loss`]; `loss` and `grad` are then untouched.
+///
+/// ```
+/// use focal_loss::{softmax_focal_loss_grad, SoftmaxFocalOptions, SoftmaxShape};
+/// // [N = 1, C = 2, S = 2] channels-first: position 0 has logits (1, 0), position 1 (0, 4).
+/// let logits = [1.0f64, 0.0, 0.0, 4.0];
+/// let targets = [0, -100]; // the second position is ignored
+/// let (mut loss, mut grad) = ([0.0], [0.0; 4]);
+/// softmax_focal_loss_grad(&logits, &targets, SoftmaxShape::channels_first(1, 2, 2),
+///                         &SoftmaxFocalOptions::default(), &mut loss, &mut grad)?;
+/// assert!(grad[0] < 0.0 && grad[2] > 0.0);     // pushes class 0 up at position 0
+/// assert_eq!((grad[1], grad[3]), (0.0, 0.0));  // ignored position
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+pub fn softmax_focal_loss_grad<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    loss: &mut [T],
+    grad: &mut [T],
+) -> Result<(), FocalError> {
+    softmax_focal_outputs(logits, targets, shape, options, Some(loss), Some(grad))
+}

@@ -1,0 +1,96 @@
+//! Checks shared by the loss families. Each returns the first problem it finds.
+
+use crate::{Float, FocalError, Reduction};
+
+pub(crate) fn gamma(gamma: f64) -> Result<(), FocalError> {
+    if gamma.is_finite() && gamma >= 0.0 {
+        Ok(())
+    } else {
+        Err(FocalError::InvalidGamma(gamma))
+    }
+}
+
+pub(crate) fn alpha(alpha: Option<f64>) -> Result<(), FocalError> {
+    match alpha {
+        Some(a) if !(0.0..=1.0).contains(&a) => Err(FocalError::InvalidAlpha(a)),
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn label_smoothing(ls: f64) -> Result<(), FocalError> {
+    if (0.0..1.0).contains(&ls) {
+        Ok(())
+    } else {
+        Err(FocalError::InvalidLabelSmoothing(ls))
+    }
+}
+
+pub(crate) fn normalizer(reduction: Reduction, normalizer: Option<f64>) -> Result<(), FocalError> {
+    let Some(v) = normalizer else { return Ok(()) };
+    if !(v.is_finite() && v > 0.0) {
+        return Err(FocalError::InvalidNormalizer(v));
+    }
+    if reduction != Reduction::Mean {
+        return Err(FocalError::NormalizerNeedsMean { reduction });
+    }
+    Ok(())
+}
+
+pub(crate) fn input_length(
+    argument: &'static str,
+    expected: usize,
+    actual: usize,
+) -> Result<(), FocalError> {
+    if expected == actual {
+        Ok(())
+    } else {
+        Err(FocalError::LengthMismatch {
+            argument,
+            expected,
+            actual,
+        })
+    }
+}
+
+pub(crate) fn output_length<T>(
+    argument: &'static str,
+    expected: usize,
+    output: Option<&[T]>,
+) -> Result<(), FocalError> {
+    match output {
+        Some(out) if out.len() != expected => Err(FocalError::OutputLength {
+            argument,
+            expected,
+            actual: out.len(),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// The length of the loss output: one value per element, or one value for a reduction.
+pub(crate) fn loss_length(reduction: Reduction, elements: usize) -> usize {
+    match reduction {
+        Reduction::None => elements,
+        Reduction::Sum | Reduction::Mean => 1,
+    }
+}
+
+pub(crate) fn weights<T: Float>(weights: &[T]) -> Result<(), FocalError> {
+    match weights.iter().position(|w| {
+        let w = w.to_f64();
+        !(w.is_finite() && w >= 0.0)
+    }) {
+        Some(index) => Err(FocalError::InvalidWeight {
+            index,
+            value: weights[index].to_f64(),
+        }),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn product(factors: &[usize]) -> Result<usize, FocalError> {
+    factors
+        .iter()
+        .try_fold(1usize, |acc, &f| acc.checked_mul(f))
+        .ok_or(FocalError::SizeOverflow)
+}
