@@ -42,6 +42,11 @@ mod sigmoid;
 mod softmax;
 mod validate;
 
+/// The README's code blocks are compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use error::FocalError;
 pub use float::Float;
 pub use reduction::Reduction;
