@@ -116,6 +116,8 @@ pub enum FocalError {
     },
     /// The Hessian floor is NaN.
     InvalidHessianFloor(f64),
+    /// A SIMD level was requested that this CPU cannot run.
+    SimdLevelUnavailable(crate::SimdLevel),
 }
 
 impl fmt::Display for FocalError {
@@ -189,6 +191,9 @@ impl fmt::Display for FocalError {
                 write!(f, "weight {index} must be finite and >= 0, got {value}")
             }
             Self::InvalidHessianFloor(v) => write!(f, "the Hessian floor must not be NaN, got {v}"),
+            Self::SimdLevelUnavailable(level) => {
+                write!(f, "this CPU cannot run the SIMD level {level}")
+            }
         }
     }
 }

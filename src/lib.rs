@@ -39,6 +39,7 @@ mod float;
 mod reduction;
 pub mod reference;
 mod sigmoid;
+pub(crate) mod simd;
 mod softmax;
 mod validate;
 
@@ -54,6 +55,7 @@ pub use sigmoid::{
     SigmoidFocalOptions, SigmoidTargets, sigmoid_focal_grad_hess, sigmoid_focal_loss,
     sigmoid_focal_loss_grad,
 };
+pub use simd::{SimdLevel, simd_level, with_simd_level};
 pub use softmax::{
     SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape, softmax_focal_loss, softmax_focal_loss_grad,
 };
