@@ -1,5 +1,7 @@
 //! The element types the library computes with.
 
+use crate::simd::Real;
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for f32 {}
@@ -16,45 +18,18 @@ mod sealed {
 /// assert_eq!(<f32 as Float>::from_f64(0.5), 0.5f32);
 /// assert_eq!(2.0f32.to_f64(), 2.0);
 /// ```
-pub trait Float:
-    sealed::Sealed
-    + Copy
-    + Default
-    + PartialOrd
-    + Send
-    + Sync
-    + core::fmt::Debug
-    + core::fmt::Display
-    + 'static
-{
-    /// `"f32"` or `"f64"`.
-    const NAME: &'static str;
+pub trait Float: sealed::Sealed + Real {
     /// The value widened to `f64` (exact).
-    fn to_f64(self) -> f64;
+    #[inline(always)]
+    fn to_f64(self) -> f64 {
+        self.widen()
+    }
     /// The `f64` value rounded to the nearest `Self`.
-    fn from_f64(value: f64) -> Self;
-}
-
-impl Float for f32 {
-    const NAME: &'static str = "f32";
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        f64::from(self)
-    }
     #[inline(always)]
     fn from_f64(value: f64) -> Self {
-        value as f32
+        Self::narrow(value)
     }
 }
 
-impl Float for f64 {
-    const NAME: &'static str = "f64";
-    #[inline(always)]
-    fn to_f64(self) -> f64 {
-        self
-    }
-    #[inline(always)]
-    fn from_f64(value: f64) -> Self {
-        value
-    }
-}
+impl Float for f32 {}
+impl Float for f64 {}

@@ -36,10 +36,12 @@
 
 mod error;
 mod float;
+mod kernels;
+mod parallel;
 mod reduction;
 pub mod reference;
 mod sigmoid;
-pub(crate) mod simd;
+mod simd;
 mod softmax;
 mod validate;
 

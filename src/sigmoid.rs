@@ -1,6 +1,8 @@
 //! Sigmoid focal loss: binary and multi-label heads, one independent logit per element.
 
-use crate::{Float, FocalError, Reduction, reference, validate};
+use crate::kernels::sigmoid::{Params, Targets};
+use crate::parallel::{self, SigmoidOutputs};
+use crate::{Float, FocalError, Reduction, simd_level, validate};
 
 /// The targets of a sigmoid focal loss, in one of three forms.
 ///
@@ -216,8 +218,85 @@ pub(crate) fn sigmoid_focal_outputs<T: Float>(
     )?;
     validate::output_length("grad", n, grad.as_deref())?;
     validate_values(&targets, weights)?;
-    reference::sigmoid_focal(logits, &targets, weights, options, loss, grad);
+    let outputs = if grad.is_some() {
+        SigmoidOutputs::LossGrad
+    } else {
+        SigmoidOutputs::Loss
+    };
+    run(
+        logits, &targets, weights, options, None, outputs, loss, grad, None,
+    );
     Ok(())
+}
+
+/// Validated arguments → the parallel kernels, then the reduction.
+#[allow(clippy::too_many_arguments)]
+fn run<T: Float>(
+    logits: &[T],
+    targets: &SigmoidTargets<'_, T>,
+    weights: Option<&[T]>,
+    options: &SigmoidFocalOptions,
+    hessian_floor: Option<f64>,
+    outputs: SigmoidOutputs,
+    loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+    hess: Option<&mut [T]>,
+) {
+    let count = match *targets {
+        SigmoidTargets::Classes { targets, classes } => {
+            targets.iter().filter(|&&t| t >= 0).count() * classes
+        }
+        _ => logits.len(),
+    };
+    let divisor = match (options.reduction, options.normalizer) {
+        (Reduction::None | Reduction::Sum, _) => 1.0,
+        (Reduction::Mean, Some(v)) => v,
+        (Reduction::Mean, None) => count as f64,
+    };
+    if divisor == 0.0 {
+        // A mean over nothing: 0, with a zero gradient (not 0/0).
+        if let Some(loss) = loss {
+            loss[0] = T::from_f64(0.0);
+        }
+        if let Some(grad) = grad {
+            grad.fill(T::from_f64(0.0));
+        }
+        return;
+    }
+    let params = Params::new(
+        options.gamma,
+        options.alpha,
+        options.label_smoothing,
+        1.0 / divisor,
+        hessian_floor,
+    );
+    let kernel_targets = match *targets {
+        SigmoidTargets::Soft(y) => Targets::Soft(y),
+        SigmoidTargets::Labels(y) => Targets::Labels(y),
+        SigmoidTargets::Classes { targets, classes } => Targets::Classes {
+            targets,
+            classes,
+            first: 0,
+        },
+    };
+    let (elementwise_loss, reduced_loss) = match options.reduction {
+        Reduction::None => (loss, None),
+        Reduction::Sum | Reduction::Mean => (None, loss),
+    };
+    let sum = parallel::sigmoid(
+        simd_level(),
+        logits,
+        kernel_targets,
+        weights,
+        &params,
+        outputs,
+        elementwise_loss,
+        grad,
+        hess,
+    );
+    if let Some(loss) = reduced_loss {
+        loss[0] = T::from_f64(sum / divisor);
+    }
 }
 
 /// Sigmoid focal loss of `logits` against `targets`, written into `loss`.
@@ -326,14 +405,16 @@ pub fn sigmoid_focal_grad_hess<T: Float>(
     validate::output_length("grad", n, Some(&*grad))?;
     validate::output_length("hess", n, Some(&*hess))?;
     validate_values(&targets, weights)?;
-    reference::sigmoid_focal_grad_hess(
+    run(
         logits,
         &targets,
         weights,
         &options,
         hessian_floor,
-        grad,
-        hess,
+        SigmoidOutputs::GradHess,
+        None,
+        Some(grad),
+        Some(hess),
     );
     Ok(())
 }

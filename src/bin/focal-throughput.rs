@@ -15,7 +15,8 @@ use focal_loss::{
 use std::process::ExitCode;
 use std::time::Instant;
 
-const USAGE: &str = "usage: focal-throughput [--loss sigmoid-labels|sigmoid-soft|sigmoid-classes|softmax]
+const USAGE: &str =
+    "usage: focal-throughput [--loss sigmoid-labels|sigmoid-soft|sigmoid-classes|softmax]
                         [--dtype f32|f64] [--n LOGITS] [--classes C] [--spatial S]
                         [--gamma G] [--output loss|loss-grad|grad-hess] [--repeat R]";
 
@@ -85,9 +86,7 @@ fn parse(args: &[String]) -> Result<Config, String> {
             "--spatial" => config.spatial = number(value)?.max(1),
             "--repeat" => config.repeat = number(value)?.max(1),
             "--gamma" => {
-                config.gamma = value
-                    .parse()
-                    .map_err(|e| format!("--gamma {value}: {e}"))?
+                config.gamma = value.parse().map_err(|e| format!("--gamma {value}: {e}"))?
             }
             "--output" => {
                 config.output = match value.as_str() {
@@ -164,9 +163,13 @@ fn run<T: Float>(config: &Config) -> Result<(), String> {
     for _ in 0..config.repeat {
         let start = Instant::now();
         let result = match (config.loss, config.output) {
-            (Loss::Softmax, Output::Loss) => {
-                softmax_focal_loss(&logits, &softmax_targets, shape, &softmax_options, &mut loss)
-            }
+            (Loss::Softmax, Output::Loss) => softmax_focal_loss(
+                &logits,
+                &softmax_targets,
+                shape,
+                &softmax_options,
+                &mut loss,
+            ),
             (Loss::Softmax, _) => softmax_focal_loss_grad(
                 &logits,
                 &softmax_targets,

@@ -76,7 +76,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// A constant, rounded to `T`.
     #[inline(always)]
     pub fn c(self, value: f64) -> T::V<S> {
-        T::splat(self.simd, T::from_f64(value))
+        T::splat(self.simd, T::narrow(value))
     }
     #[inline(always)]
     pub fn splat(self, value: T) -> T::V<S> {
@@ -152,17 +152,14 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     pub fn positive_part(self, a: T::V<S>) -> T::V<S> {
         self.select(self.lt(a, self.c(0.0)), self.c(0.0), a)
     }
-    /// `a·b`, except that an exact 0 in `a` gives 0 also where `b` is infinite (the limit of
-    /// every such product in the losses); NaN in either still gives NaN.
+    /// `a·b`, except that an exact 0 times an infinity is 0 (the limit of every such
+    /// product in the losses); NaN in either still gives NaN.
     #[inline(always)]
     pub fn zero_times(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
-        let product = self.mul(a, b);
         let zero = self.c(0.0);
-        self.select(
-            self.and(self.eq(a, zero), self.not(self.is_nan(b))),
-            zero,
-            product,
-        )
+        let has_zero = self.or(self.eq(a, zero), self.eq(b, zero));
+        let has_nan = self.or(self.is_nan(a), self.is_nan(b));
+        self.select(self.and(has_zero, self.not(has_nan)), zero, self.mul(a, b))
     }
     #[inline(always)]
     pub fn load(self, slice: &[T]) -> T::V<S> {
@@ -173,6 +170,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         T::partial_store(self.simd, slice, value)
     }
     /// The first lane.
+    #[allow(dead_code)] // for the softmax kernels
     #[inline(always)]
     pub fn first(self, value: T::V<S>) -> T {
         let mut out = [T::default()];
@@ -194,7 +192,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     #[inline(always)]
     fn power_of_two(self, t: T::V<S>) -> T::V<S> {
         let s = self.simd;
-        let magic_bits = T::from_f64(T::ROUNDING_MAGIC).to_f64();
+        let magic_bits = T::narrow(T::ROUNDING_MAGIC).widen();
         let magic_bits = if self.single() {
             u64::from((magic_bits as f32).to_bits())
         } else {
@@ -224,9 +222,13 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         } else {
             (710.0, -746.0)
         };
-        // Comparisons are false for NaN: it passes through to the result.
-        let x = self.select(self.gt(x, self.c(max_arg)), self.c(max_arg), x);
-        let x = self.select(self.lt(x, self.c(min_arg)), self.c(min_arg), x);
+        // Comparisons are false for NaN: it passes through to the result. Past the
+        // clamps the result is 0 or ∞ whatever the tail.
+        let above = self.gt(x, self.c(max_arg));
+        let below = self.lt(x, self.c(min_arg));
+        let tail = self.select(self.or(above, below), self.c(0.0), tail);
+        let x = self.select(above, self.c(max_arg), x);
+        let x = self.select(below, self.c(min_arg), x);
         let magic = self.c(T::ROUNDING_MAGIC);
         let t = self.fma(x, self.c(core::f64::consts::LOG2_E), magic);
         let k = self.sub(t, magic);
@@ -330,6 +332,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     }
 
     /// `ln(1 + u)` for any `u ≥ 0`. Max error 2 ulp.
+    #[allow(dead_code)] // for the softmax kernels
     #[inline(always)]
     pub fn ln_1p(self, u: T::V<S>) -> T::V<S> {
         let one = self.c(1.0);

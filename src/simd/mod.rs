@@ -6,7 +6,7 @@ mod real;
 
 pub use dispatch::{SimdLevel, simd_level, with_simd_level};
 pub(crate) use math::Lanes;
-pub(crate) use real::Real;
+pub use real::Real;
 
 #[cfg(test)]
 mod tests;

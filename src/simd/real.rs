@@ -1,14 +1,22 @@
 //! [`Real`]: the element types as vectors of any pulp [`Simd`] level, through generic
 //! associated types (the pattern faer uses), so that every algorithm is written once.
 
-use crate::Float;
 use pulp::Simd;
 use pulp::bytemuck::{self, Pod};
 
 /// A floating-point element type with its vector, mask and bit-pattern types at every SIMD
 /// level. Only the operations the kernels need; all of them are exact IEEE operations, so
 /// the same sequence gives the same bits on every level (`mul_add` is fused everywhere).
-pub(crate) trait Real: Float + Pod {
+pub trait Real:
+    Copy + Default + PartialOrd + Send + Sync + core::fmt::Debug + core::fmt::Display + Pod + 'static
+{
+    /// `"f32"` or `"f64"`.
+    const NAME: &'static str;
+    /// The value widened to `f64` (exact).
+    fn widen(self) -> f64;
+    /// The `f64` value rounded to the nearest `Self`.
+    fn narrow(value: f64) -> Self;
+
     /// `LANES` values of `Self`.
     type V<S: Simd>: Copy + Pod;
     /// A lane mask.
@@ -74,6 +82,15 @@ macro_rules! impl_real {
                 type M<S: Simd> = S::[<$m s>];
                 type U<S: Simd> = S::[<$u s>];
 
+                const NAME: &'static str = stringify!($t);
+                #[inline(always)]
+                fn widen(self) -> f64 {
+                    self as f64
+                }
+                #[inline(always)]
+                fn narrow(value: f64) -> Self {
+                    value as $t
+                }
                 const MANTISSA_BITS: u32 = $mant;
                 const EXPONENT_BIAS: u64 = $bias;
                 const ROUNDING_MAGIC: f64 = 1.5 * (1u64 << $mant) as f64;

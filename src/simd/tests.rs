@@ -205,7 +205,7 @@ fn all_levels_agree<T: Real>(input: &[T]) {
         Function::Ln1p,
     ] {
         let reference = evaluate(function, input, SimdLevel::Scalar);
-        let bits = |v: &[T]| -> Vec<u64> { v.iter().map(|x| x.to_f64().to_bits()).collect() };
+        let bits = |v: &[T]| -> Vec<u64> { v.iter().map(|x| x.widen().to_bits()).collect() };
         for level in SimdLevel::ALL.into_iter().filter(|l| l.is_available()) {
             assert_eq!(
                 bits(&evaluate(function, input, level)),

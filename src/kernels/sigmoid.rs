@@ -1,0 +1,348 @@
+//! Sigmoid focal loss per element: loss, gradient and Hessian from one `exp(−|x|)`, one
+//! `ln(1 + e)` and (for non-integer γ) one more `exp`; soft targets add one `ln`.
+//!
+//! With `a = |x|`, `e = e^−a`, `r = 1/(1+e)`: `σ(|x|) = r`, `σ(−|x|) = e·r`. For a target `y`
+//! write `q = 1 − p_t = y·σ(−x) + (1−y)·σ(x) = r·w` with `w = u + v·e`, `(u, v) = (1−y, y)`
+//! for `x ≥ 0` and `(y, 1−y)` otherwise: a sum of non-negative terms, and `ln q = ln w − ln(1+e)`
+//! where `ln w = −a` exactly when `u = 0` (a hard target on the saturated side). The
+//! soft-target formulas of `shared/MATH.md` are then evaluated in this form; at `y ∈ {0, 1}`
+//! they reduce to the hard-target ones with the same bits as the hard-only kernel.
+
+use super::SlotSum;
+use super::slots::SLOTS;
+use crate::simd::{Lanes, Real};
+use pulp::{Simd, WithSimd};
+
+/// Loss only (elementwise output optional; the sum is always returned).
+pub(crate) const LOSS: u8 = 0;
+/// Loss and gradient.
+pub(crate) const LOSS_GRAD: u8 = 1;
+/// Gradient and Hessian.
+pub(crate) const GRAD_HESS: u8 = 2;
+
+/// The targets of one chunk.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Targets<'a, T> {
+    Soft(&'a [T]),
+    Labels(&'a [u8]),
+    /// Class-index targets of a `[rows, classes]` head; `first` is the index of the chunk's
+    /// first element in the whole head.
+    Classes {
+        targets: &'a [i32],
+        classes: usize,
+        first: usize,
+    },
+}
+
+/// The options of a call, converted once to the element type.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Params<T> {
+    /// γ rounded to `T`, and the part of γ that rounding lost.
+    pub gamma: T,
+    pub gamma_low: T,
+    /// γ when it is 0, 1, 2 or 3: `q^γ` by multiplication.
+    pub integer_gamma: Option<u8>,
+    pub alpha: Option<T>,
+    pub one_minus_alpha: T,
+    /// Label smoothing: `y·keep + add`.
+    pub smoothing: Option<(T, T)>,
+    /// Multiplies the gradient: `1/divisor` of the reduction.
+    pub grad_scale: T,
+    pub hessian_floor: Option<T>,
+}
+
+impl<T: Real> Params<T> {
+    pub fn new(
+        gamma: f64,
+        alpha: Option<f64>,
+        label_smoothing: f64,
+        grad_scale: f64,
+        hessian_floor: Option<f64>,
+    ) -> Self {
+        let gamma_t = T::narrow(gamma);
+        let integer_gamma = [0.0, 1.0, 2.0, 3.0]
+            .iter()
+            .position(|&g| g == gamma)
+            .map(|g| g as u8);
+        Self {
+            gamma: gamma_t,
+            gamma_low: T::narrow(gamma - gamma_t.widen()),
+            integer_gamma,
+            alpha: alpha.map(T::narrow),
+            one_minus_alpha: T::narrow(1.0 - alpha.unwrap_or(0.0)),
+            smoothing: (label_smoothing > 0.0).then(|| {
+                (
+                    T::narrow(1.0 - label_smoothing),
+                    T::narrow(label_smoothing / 2.0),
+                )
+            }),
+            grad_scale: T::narrow(grad_scale),
+            hessian_floor: hessian_floor.map(T::narrow),
+        }
+    }
+
+    /// Whether the soft-target arithmetic is needed (soft targets, or smoothing).
+    pub fn needs_soft(&self, targets: &Targets<'_, T>) -> bool {
+        matches!(targets, Targets::Soft(_)) || self.smoothing.is_some()
+    }
+}
+
+/// One chunk of a sigmoid call: inputs and the matching slices of the outputs.
+pub(crate) struct Chunk<'a, T> {
+    pub logits: &'a [T],
+    pub targets: Targets<'a, T>,
+    pub weights: Option<&'a [T]>,
+    /// Per-element losses (reduction `None`).
+    pub loss: Option<&'a mut [T]>,
+    pub grad: Option<&'a mut [T]>,
+    pub hess: Option<&'a mut [T]>,
+}
+
+/// The kernel as a pulp operation; returns the sum of the chunk's weighted losses.
+pub(crate) struct Kernel<'a, 'p, T, const SOFT: bool, const MODE: u8> {
+    pub chunk: Chunk<'a, T>,
+    pub params: &'p Params<T>,
+}
+
+/// `[0, 1, …, 15]`: lane indices, for the mask of a partial vector.
+const LANE_INDEX: [f64; SLOTS] = [
+    0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
+];
+
+impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, SOFT, MODE> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> f64 {
+        let v = Lanes::<T, S>::new(simd);
+        let lanes = v.lanes();
+        let Chunk {
+            logits,
+            targets,
+            weights,
+            mut loss,
+            mut grad,
+            mut hess,
+        } = self.chunk;
+        let params = self.params;
+        let lane_index_values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(LANE_INDEX[j]));
+        let lane_index = v.load(&lane_index_values);
+        let n = logits.len();
+        let mut sum = SlotSum::<T, S>::new(v);
+        for block in (0..n).step_by(SLOTS) {
+            // Every group of the block runs, also past the end (as zeros), so that each slot
+            // of the sum sees the same additions at every vector width.
+            for group in 0..SLOTS / lanes {
+                let start = (block + group * lanes).min(n);
+                let end = (start + lanes).min(n);
+                let len = end - start;
+                let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
+                let (y, active) = load_targets(v, &targets, start, len, in_range);
+                let x = v.load(&logits[start..end]);
+                let weight = weights.map(|w| v.load(&w[start..end]));
+                let d = element::<T, S, SOFT, MODE>(v, params, x, y);
+                let zero = v.c(0.0);
+                let weighted = |value: T::V<S>| match weight {
+                    Some(w) => v.zero_times(w, value),
+                    None => value,
+                };
+                let element_loss = v.select(active, weighted(d.loss), zero);
+                sum.add(v, group, element_loss);
+                if let Some(out) = loss.as_deref_mut() {
+                    v.store(&mut out[start..end], element_loss);
+                }
+                if let Some(out) = grad.as_deref_mut() {
+                    let g = v.mul(weighted(d.grad), v.splat(params.grad_scale));
+                    v.store(&mut out[start..end], v.select(active, g, zero));
+                }
+                if let Some(out) = hess.as_deref_mut() {
+                    let h = match params.hessian_floor {
+                        // Comparisons with NaN are false: NaN stays NaN.
+                        Some(floor) => {
+                            let floor = v.splat(floor);
+                            v.select(v.lt(d.hess, floor), floor, d.hess)
+                        }
+                        None => d.hess,
+                    };
+                    v.store(&mut out[start..end], v.select(active, weighted(h), zero));
+                }
+            }
+        }
+        sum.total(v)
+    }
+}
+
+/// The targets of lanes `start .. start + len` and which lanes count (in range, not ignored).
+#[inline(always)]
+fn load_targets<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    targets: &Targets<'_, T>,
+    start: usize,
+    len: usize,
+    in_range: T::M<S>,
+) -> (T::V<S>, T::M<S>) {
+    match *targets {
+        Targets::Soft(y) => (v.load(&y[start..start + len]), in_range),
+        Targets::Labels(labels) => {
+            let mut y = [T::default(); SLOTS];
+            for (out, &label) in y.iter_mut().zip(&labels[start..start + len]) {
+                *out = T::narrow(f64::from(label));
+            }
+            (v.load(&y), in_range)
+        }
+        Targets::Classes {
+            targets,
+            classes,
+            first,
+        } => {
+            let mut y = [T::default(); SLOTS];
+            let mut counted = [T::default(); SLOTS];
+            let element = first + start;
+            let (mut row, mut class) = (element / classes, element % classes);
+            for j in 0..len {
+                let target = targets[row];
+                if target >= 0 {
+                    counted[j] = T::narrow(1.0);
+                    if target as usize == class {
+                        y[j] = T::narrow(1.0);
+                    }
+                }
+                class += 1;
+                if class == classes {
+                    class = 0;
+                    row += 1;
+                }
+            }
+            let active = v.and(in_range, v.eq(v.load(&counted), v.c(1.0)));
+            (v.load(&y), active)
+        }
+    }
+}
+
+/// The loss and its derivatives for one vector of elements (unweighted, unscaled).
+pub(crate) struct Element<V> {
+    pub loss: V,
+    pub grad: V,
+    pub hess: V,
+}
+
+#[inline(always)]
+pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
+    v: Lanes<T, S>,
+    params: &Params<T>,
+    x: T::V<S>,
+    y: T::V<S>,
+) -> Element<T::V<S>> {
+    let zero = v.c(0.0);
+    let one = v.c(1.0);
+    // Smoothing maps y and 1 − y alike (y·keep + add); forming 1 − y after smoothing
+    // would cancel near y = 1.
+    let one_minus_y = v.sub(one, y);
+    let (y, one_minus_y) = match params.smoothing {
+        Some((keep, add)) if SOFT => {
+            let (keep, add) = (v.splat(keep), v.splat(add));
+            (v.fma(y, keep, add), v.fma(one_minus_y, keep, add))
+        }
+        _ => (y, one_minus_y),
+    };
+    let a = v.abs(x);
+    let e = v.exp(v.neg(a));
+    let l = v.ln_1p_unit(e);
+    let r = v.div(one, v.add(one, e));
+    let e_r = v.mul(e, r);
+    let positive = v.ge(x, zero);
+    let p = v.select(positive, r, e_r); // σ(x)
+    let q_of_x = v.select(positive, e_r, r); // σ(−x)
+    let u = v.select(positive, one_minus_y, y);
+    let u_is_zero = v.eq(u, zero);
+    let w = v.fma(v.select(positive, y, one_minus_y), e, u);
+    let q = v.mul(r, w);
+    // e/w, the factor of P·Q/q = e·r/w; w is 1 or e for hard targets.
+    let ratio = if SOFT {
+        v.select(v.eq(w, zero), one, v.div(e, w))
+    } else {
+        v.select(u_is_zero, one, e)
+    };
+    let ln_w = if SOFT {
+        v.select(u_is_zero, v.neg(a), v.ln(w))
+    } else {
+        v.select(u_is_zero, v.neg(a), zero)
+    };
+
+    let q_pow_gamma = match params.integer_gamma {
+        Some(0) => one,
+        Some(1) => q,
+        Some(2) => v.mul(q, q),
+        Some(3) => v.mul(v.mul(q, q), q),
+        _ => {
+            // γ·ln q = γ·ln w − γ·ln(1+e), carried as a rounded part and its error, so
+            // that exp sees the exponent to better than an ulp of its result.
+            let gamma = v.splat(params.gamma);
+            let gamma_l = v.mul(gamma, l);
+            let high = v.fma(gamma, ln_w, v.neg(gamma_l));
+            let rest = v.sub(v.fma(gamma, ln_w, v.neg(high)), gamma_l);
+            let rest = v.sub(rest, v.fma(gamma, l, v.neg(gamma_l)));
+            let low = v.fma(v.splat(params.gamma_low), v.sub(ln_w, l), rest);
+            // At x = ±∞ the exponent is −∞ and its error terms ∞ − ∞.
+            let low = v.select(v.eq(high, v.c(f64::NEG_INFINITY)), zero, low);
+            v.exp_with_tail(high, low)
+        }
+    };
+    let alpha_t = match params.alpha {
+        Some(alpha) => v.fma(
+            v.splat(alpha),
+            y,
+            v.mul(v.splat(params.one_minus_alpha), one_minus_y),
+        ),
+        None => one,
+    };
+    let scale = v.mul(alpha_t, q_pow_gamma);
+    let softplus_x = v.add(v.positive_part(x), l);
+    let softplus_neg_x = v.add(v.positive_part(v.neg(x)), l);
+    let c = v.add(
+        v.zero_times(y, softplus_neg_x),
+        v.zero_times(one_minus_y, softplus_x),
+    );
+    let loss = v.zero_times(scale, c);
+    if MODE == LOSS {
+        return Element {
+            loss,
+            grad: zero,
+            hess: zero,
+        };
+    }
+    let gamma = v.splat(params.gamma);
+    let dc = v.fma(one_minus_y, p, v.neg(v.mul(y, q_of_x)));
+    let one_minus_2y = v.fma(v.c(-2.0), y, one);
+    let dl = v.mul(v.mul(one_minus_2y, ratio), r);
+    let grad = v.mul(scale, v.fma(gamma, v.zero_times(c, dl), dc));
+    if MODE == LOSS_GRAD {
+        return Element {
+            loss,
+            grad,
+            hess: zero,
+        };
+    }
+    let d2c = v.mul(p, q_of_x);
+    let curvature = v.sub(
+        v.mul(v.mul(y, q_of_x), q_of_x),
+        v.mul(v.mul(one_minus_y, p), p),
+    );
+    let d2l = v.select(
+        v.eq(q, zero),
+        zero,
+        v.div(v.mul(v.mul(one_minus_2y, v.mul(ratio, r)), curvature), q),
+    );
+    let terms = v.add(
+        v.add(
+            v.mul(v.mul(gamma, gamma), v.zero_times(c, v.mul(dl, dl))),
+            v.mul(v.mul(v.c(2.0), gamma), v.mul(dc, dl)),
+        ),
+        v.add(v.mul(gamma, v.zero_times(c, d2l)), d2c),
+    );
+    Element {
+        loss,
+        grad,
+        hess: v.mul(scale, terms),
+    }
+}

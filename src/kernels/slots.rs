@@ -1,0 +1,63 @@
+//! Width-independent compensated summation.
+
+use crate::simd::{Lanes, Real};
+use pulp::Simd;
+
+/// The number of slots: a multiple of every vector width (1, 2, 4, 8, 16 lanes).
+pub(crate) const SLOTS: usize = 16;
+
+/// Kahan sums of 16 interleaved slots: the vector of group `g` of a 16-element block adds
+/// into slots `g·L .. g·L + L`. Every block must offer all of its 16 positions (padding with
+/// zeros) so that each slot sees the same sequence of additions at every width.
+pub(crate) struct SlotSum<T: Real, S: Simd> {
+    sums: [T::V<S>; SLOTS],
+    compensations: [T::V<S>; SLOTS],
+}
+
+impl<T: Real, S: Simd> SlotSum<T, S> {
+    #[inline(always)]
+    pub fn new(v: Lanes<T, S>) -> Self {
+        Self {
+            sums: [v.c(0.0); SLOTS],
+            compensations: [v.c(0.0); SLOTS],
+        }
+    }
+
+    /// Adds the vector of group `group` of the current block.
+    #[inline(always)]
+    pub fn add(&mut self, v: Lanes<T, S>, group: usize, value: T::V<S>) {
+        let y = v.sub(value, self.compensations[group]);
+        let t = v.add(self.sums[group], y);
+        let compensation = v.sub(v.sub(t, self.sums[group]), y);
+        // Past an infinite sum the compensation would be ∞ − ∞: keep the sum infinite.
+        let infinite = v.eq(v.abs(t), v.c(f64::INFINITY));
+        self.compensations[group] = v.select(infinite, v.c(0.0), compensation);
+        self.sums[group] = t;
+    }
+
+    /// The total, combined in a fixed order in `f64`.
+    #[inline(always)]
+    pub fn total(&self, v: Lanes<T, S>) -> f64 {
+        let lanes = v.lanes();
+        let mut sums = [T::default(); SLOTS];
+        let mut compensations = [T::default(); SLOTS];
+        for group in 0..SLOTS / lanes {
+            v.store(&mut sums[group * lanes..], self.sums[group]);
+            v.store(
+                &mut compensations[group * lanes..],
+                self.compensations[group],
+            );
+        }
+        let slot = |j: usize| sums[j].widen() - compensations[j].widen();
+        // Pairwise: ((0+1)+(2+3)) + … , the same tree for every width.
+        let mut level: [f64; SLOTS] = core::array::from_fn(slot);
+        let mut width = SLOTS;
+        while width > 1 {
+            width /= 2;
+            for j in 0..width {
+                level[j] = level[2 * j] + level[2 * j + 1];
+            }
+        }
+        level[0]
+    }
+}

@@ -1,0 +1,128 @@
+//! Chunking over rayon and the deterministic reduction.
+//!
+//! Work is cut into chunks of a fixed number of elements (never a function of the thread
+//! count), each chunk returns its partial sum, and the partial sums are combined in chunk
+//! order: the result has the same bits for any number of threads.
+
+use crate::kernels::sigmoid::{Chunk, GRAD_HESS, Kernel, LOSS, LOSS_GRAD, Params, Targets};
+use crate::simd::{Real, SimdLevel};
+use rayon::prelude::*;
+
+/// Elements per chunk: a multiple of the 16 summation slots, large enough to amortise a
+/// task, small enough to balance two cores on a few hundred thousand elements.
+pub(crate) const CHUNK: usize = 16 * 1024;
+
+/// `Some` chunks of `out` of `size` elements, or `None` forever.
+fn optional_chunks<T>(
+    out: Option<&mut [T]>,
+    size: usize,
+) -> impl Iterator<Item = Option<&mut [T]>> {
+    let mut chunks = out.map(|o| o.chunks_mut(size));
+    std::iter::from_fn(move || Some(chunks.as_mut().and_then(|c| c.next())))
+}
+
+fn optional_input_chunks<T>(
+    input: Option<&[T]>,
+    size: usize,
+) -> impl Iterator<Item = Option<&[T]>> {
+    let mut chunks = input.map(|i| i.chunks(size));
+    std::iter::from_fn(move || Some(chunks.as_mut().and_then(|c| c.next())))
+}
+
+/// Which outputs a sigmoid call fills.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SigmoidOutputs {
+    Loss,
+    LossGrad,
+    GradHess,
+}
+
+/// Runs the sigmoid kernel over all elements and returns the sum of the weighted losses.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn sigmoid<T: Real>(
+    level: SimdLevel,
+    logits: &[T],
+    targets: Targets<'_, T>,
+    weights: Option<&[T]>,
+    params: &Params<T>,
+    outputs: SigmoidOutputs,
+    loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+    hess: Option<&mut [T]>,
+) -> f64 {
+    let soft = params.needs_soft(&targets);
+    let target_chunk = |index: usize| {
+        let range = |len: usize| (index * CHUNK).min(len)..((index + 1) * CHUNK).min(len);
+        match targets {
+            Targets::Soft(y) => Targets::Soft(&y[range(y.len())]),
+            Targets::Labels(y) => Targets::Labels(&y[range(y.len())]),
+            Targets::Classes {
+                targets,
+                classes,
+                first,
+            } => Targets::Classes {
+                targets,
+                classes,
+                first: first + index * CHUNK,
+            },
+        }
+    };
+    let chunks: Vec<Chunk<'_, T>> = logits
+        .chunks(CHUNK)
+        .zip((0..).map(target_chunk))
+        .zip(optional_input_chunks(weights, CHUNK))
+        .zip(optional_chunks(loss, CHUNK))
+        .zip(optional_chunks(grad, CHUNK))
+        .zip(optional_chunks(hess, CHUNK))
+        .map(
+            |(((((logits, targets), weights), loss), grad), hess)| Chunk {
+                logits,
+                targets,
+                weights,
+                loss,
+                grad,
+                hess,
+            },
+        )
+        .collect();
+    let run = |chunk: Chunk<'_, T>| -> f64 {
+        macro_rules! kernel {
+            ($soft:literal, $mode:expr) => {
+                level.run(Kernel::<T, $soft, { $mode }> { chunk, params })
+            };
+        }
+        match (soft, outputs) {
+            (false, SigmoidOutputs::Loss) => kernel!(false, LOSS),
+            (false, SigmoidOutputs::LossGrad) => kernel!(false, LOSS_GRAD),
+            (false, SigmoidOutputs::GradHess) => kernel!(false, GRAD_HESS),
+            (true, SigmoidOutputs::Loss) => kernel!(true, LOSS),
+            (true, SigmoidOutputs::LossGrad) => kernel!(true, LOSS_GRAD),
+            (true, SigmoidOutputs::GradHess) => kernel!(true, GRAD_HESS),
+        }
+    };
+    let partial_sums: Vec<f64> = if chunks.len() <= 1 {
+        chunks.into_iter().map(run).collect()
+    } else {
+        chunks.into_par_iter().map(run).collect()
+    };
+    ordered_sum(&partial_sums)
+}
+
+/// Neumaier's sum of the chunks' partial sums, in chunk order.
+fn ordered_sum(values: &[f64]) -> f64 {
+    let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+    for &value in values {
+        let t = sum + value;
+        compensation += if sum.abs() >= value.abs() {
+            (sum - t) + value
+        } else {
+            (value - t) + sum
+        };
+        sum = t;
+    }
+    if sum.is_finite() {
+        sum + compensation
+    } else {
+        sum
+    }
+}
