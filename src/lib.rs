@@ -35,6 +35,8 @@
 #![warn(missing_docs)]
 
 mod error;
+/// The C ABI (`include/focal_loss.h`): thin `extern "C"` wrappers over this API.
+pub mod ffi;
 mod float;
 mod kernels;
 mod parallel;

@@ -172,7 +172,10 @@ fn validate_values<T: Float>(
 ) -> Result<(), FocalError> {
     match *targets {
         SigmoidTargets::Soft(y) => {
-            if let Some(index) = y.iter().position(|v| !(0.0..=1.0).contains(&v.to_f64())) {
+            let in_range = |v: &T| (0.0..=1.0).contains(&v.to_f64());
+            // A branch-free pass first (it vectorises); the position only on failure.
+            if !y.iter().fold(true, |ok, v| ok & in_range(v)) {
+                let index = y.iter().position(|v| !in_range(v)).unwrap_or(0);
                 return Err(FocalError::SoftTargetOutOfRange {
                     index,
                     value: y[index].to_f64(),
@@ -180,7 +183,8 @@ fn validate_values<T: Float>(
             }
         }
         SigmoidTargets::Labels(y) => {
-            if let Some(index) = y.iter().position(|&v| v > 1) {
+            if y.iter().fold(0u8, |m, &v| m.max(v)) > 1 {
+                let index = y.iter().position(|&v| v > 1).unwrap_or(0);
                 return Err(FocalError::LabelOutOfRange {
                     index,
                     value: y[index],

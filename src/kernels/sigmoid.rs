@@ -219,6 +219,108 @@ fn load_targets<T: Real, S: Simd>(
     }
 }
 
+/// `q^γ` where `ln q = ln_w − l`: by multiplication for γ ∈ {0, 1, 2, 3}, else
+/// `exp(γ·ln_w − γ·l)` with the exponent carried as a rounded part and its error, so that
+/// `exp` sees it to better than an ulp of its result (`γ·ln_w` reaches several hundred).
+#[inline(always)]
+fn focal_factor<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<T>,
+    q: T::V<S>,
+    ln_w: T::V<S>,
+    l: T::V<S>,
+) -> T::V<S> {
+    match params.integer_gamma {
+        Some(0) => v.c(1.0),
+        Some(1) => q,
+        Some(2) => v.mul(q, q),
+        Some(3) => v.mul(v.mul(q, q), q),
+        _ => {
+            let gamma = v.splat(params.gamma);
+            let gamma_l = v.mul(gamma, l);
+            let high = v.fma(gamma, ln_w, v.neg(gamma_l));
+            let rest = v.sub(v.fma(gamma, ln_w, v.neg(high)), gamma_l);
+            let rest = v.sub(rest, v.fma(gamma, l, v.neg(gamma_l)));
+            let low = v.fma(v.splat(params.gamma_low), v.sub(ln_w, l), rest);
+            // At x = ±∞ the exponent is −∞ and its error terms ∞ − ∞.
+            let low = v.select(v.eq(high, v.c(f64::NEG_INFINITY)), v.c(0.0), low);
+            v.exp_with_tail(high, low)
+        }
+    }
+}
+
+/// Hard targets `y ∈ {0, 1}` (MATH.md): `s = 2y − 1`, `z = s·x`, `p_t = σ(z)`, `q = σ(−z)`,
+/// `CE = softplus(−z)`; loss `α_t·q^γ·CE`, gradient `−s·α_t·q^γ·(q + γ·p_t·CE)`, Hessian
+/// `α_t·q^γ·((2γ+1)·p_t·q + γ·p_t·CE·(γ·p_t − q))`.
+#[inline(always)]
+fn hard_element<T: Real, S: Simd, const MODE: u8>(
+    v: Lanes<T, S>,
+    params: &Params<T>,
+    x: T::V<S>,
+    y: T::V<S>,
+) -> Element<T::V<S>> {
+    let zero = v.c(0.0);
+    let one = v.c(1.0);
+    let positive_label = v.eq(y, one);
+    let z = v.select(positive_label, x, v.neg(x));
+    let e = v.exp(v.neg(v.abs(x)));
+    let l = v.ln_1p_unit(e);
+    let r = v.div(one, v.add(one, e));
+    let e_r = v.mul(e, r);
+    let z_positive = v.ge(z, zero);
+    let p_t = v.select(z_positive, r, e_r);
+    let q = v.select(z_positive, e_r, r);
+    let ce = v.add(v.positive_part(v.neg(z)), l);
+    let q_pow_gamma = focal_factor(v, params, q, v.neg(v.positive_part(z)), l);
+    let alpha_t = match params.alpha {
+        Some(alpha) => v.select(
+            positive_label,
+            v.splat(alpha),
+            v.splat(params.one_minus_alpha),
+        ),
+        None => one,
+    };
+    let scale = v.mul(alpha_t, q_pow_gamma);
+    // CE is infinite only at z = −∞, where q^γ = 1: scale is 0 there only through α_t = 0.
+    let nan = v.is_nan(x);
+    let loss = v.select(v.eq(scale, zero), zero, v.mul(scale, ce));
+    let loss = v.select(nan, x, loss);
+    if MODE == LOSS {
+        return Element {
+            loss,
+            grad: zero,
+            hess: zero,
+        };
+    }
+    let gamma = v.splat(params.gamma);
+    // p_t·CE → 0 as z → −∞ (p_t = 0, CE = ∞).
+    let p_t_ce = v.select(v.eq(p_t, zero), zero, v.mul(p_t, ce));
+    let magnitude = v.mul(scale, v.fma(gamma, p_t_ce, q));
+    let grad = v.select(positive_label, v.neg(magnitude), magnitude);
+    let grad = v.select(nan, x, grad);
+    if MODE == LOSS_GRAD {
+        return Element {
+            loss,
+            grad,
+            hess: zero,
+        };
+    }
+    let two_gamma_plus_one = v.fma(v.c(2.0), gamma, one);
+    let hess = v.mul(
+        scale,
+        v.fma(
+            v.mul(two_gamma_plus_one, p_t),
+            q,
+            v.mul(v.mul(gamma, p_t_ce), v.fma(gamma, p_t, v.neg(q))),
+        ),
+    );
+    Element {
+        loss,
+        grad: v.select(nan, x, grad),
+        hess: v.select(nan, x, hess),
+    }
+}
+
 /// The loss and its derivatives for one vector of elements (unweighted, unscaled).
 pub(crate) struct Element<V> {
     pub loss: V,
@@ -233,6 +335,9 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
     x: T::V<S>,
     y: T::V<S>,
 ) -> Element<T::V<S>> {
+    if !SOFT {
+        return hard_element::<T, S, MODE>(v, params, x, y);
+    }
     let zero = v.c(0.0);
     let one = v.c(1.0);
     // Smoothing maps y and 1 − y alike (y·keep + add); forming 1 − y after smoothing
@@ -258,36 +363,9 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
     let w = v.fma(v.select(positive, y, one_minus_y), e, u);
     let q = v.mul(r, w);
     // e/w, the factor of P·Q/q = e·r/w; w is 1 or e for hard targets.
-    let ratio = if SOFT {
-        v.select(v.eq(w, zero), one, v.div(e, w))
-    } else {
-        v.select(u_is_zero, one, e)
-    };
-    let ln_w = if SOFT {
-        v.select(u_is_zero, v.neg(a), v.ln(w))
-    } else {
-        v.select(u_is_zero, v.neg(a), zero)
-    };
-
-    let q_pow_gamma = match params.integer_gamma {
-        Some(0) => one,
-        Some(1) => q,
-        Some(2) => v.mul(q, q),
-        Some(3) => v.mul(v.mul(q, q), q),
-        _ => {
-            // γ·ln q = γ·ln w − γ·ln(1+e), carried as a rounded part and its error, so
-            // that exp sees the exponent to better than an ulp of its result.
-            let gamma = v.splat(params.gamma);
-            let gamma_l = v.mul(gamma, l);
-            let high = v.fma(gamma, ln_w, v.neg(gamma_l));
-            let rest = v.sub(v.fma(gamma, ln_w, v.neg(high)), gamma_l);
-            let rest = v.sub(rest, v.fma(gamma, l, v.neg(gamma_l)));
-            let low = v.fma(v.splat(params.gamma_low), v.sub(ln_w, l), rest);
-            // At x = ±∞ the exponent is −∞ and its error terms ∞ − ∞.
-            let low = v.select(v.eq(high, v.c(f64::NEG_INFINITY)), zero, low);
-            v.exp_with_tail(high, low)
-        }
-    };
+    let ratio = v.select(v.eq(w, zero), one, v.div(e, w));
+    let ln_w = v.select(u_is_zero, v.neg(a), v.ln(w));
+    let q_pow_gamma = focal_factor(v, params, q, ln_w, l);
     let alpha_t = match params.alpha {
         Some(alpha) => v.fma(
             v.splat(alpha),

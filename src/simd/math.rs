@@ -27,8 +27,8 @@ const EXP_TAYLOR: [f64; 14] = [
     1.0 / 6227020800.0,
 ];
 
-/// `2/(2k+1)` for k = 1..=9: `ln((1+s)/(1−s)) = 2s + s·Σ 2·s^(2k)/(2k+1)`.
-const LN_SERIES: [f64; 9] = [
+/// `2/(2k+1)` for k = 1..=11: `ln((1+s)/(1−s)) = 2s + s·Σ 2·s^(2k)/(2k+1)`.
+const LN_SERIES: [f64; 11] = [
     2.0 / 3.0,
     2.0 / 5.0,
     2.0 / 7.0,
@@ -38,6 +38,8 @@ const LN_SERIES: [f64; 9] = [
     2.0 / 15.0,
     2.0 / 17.0,
     2.0 / 19.0,
+    2.0 / 21.0,
+    2.0 / 23.0,
 ];
 
 const LN2_HI_F64: f64 = 6.931_471_803_691_238e-1;
@@ -161,13 +163,27 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let has_nan = self.or(self.is_nan(a), self.is_nan(b));
         self.select(self.and(has_zero, self.not(has_nan)), zero, self.mul(a, b))
     }
+    /// The first `min(len, LANES)` values of `slice`; missing lanes are 0.
     #[inline(always)]
     pub fn load(self, slice: &[T]) -> T::V<S> {
-        T::partial_load(self.simd, slice)
+        let lanes = self.lanes();
+        if slice.len() >= lanes {
+            // A plain unaligned load: pulp's partial load is an out-of-line masked routine.
+            pulp::bytemuck::pod_read_unaligned(pulp::bytemuck::cast_slice(&slice[..lanes]))
+        } else {
+            T::partial_load(self.simd, slice)
+        }
     }
+    /// Stores the first `min(len, LANES)` lanes into `slice`.
     #[inline(always)]
     pub fn store(self, slice: &mut [T], value: T::V<S>) {
-        T::partial_store(self.simd, slice, value)
+        let lanes = self.lanes();
+        if slice.len() >= lanes {
+            slice[..lanes]
+                .copy_from_slice(pulp::bytemuck::cast_slice(core::slice::from_ref(&value)));
+        } else {
+            T::partial_store(self.simd, slice, value)
+        }
     }
     /// The first lane.
     #[allow(dead_code)] // for the softmax kernels
@@ -249,15 +265,14 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         self.mul(self.mul(p, self.power_of_two(k1)), self.power_of_two(k2))
     }
 
-    /// `k·ln 2 + ln(m) + extra` for `m ∈ [√½, √2]` and a small `extra` (fdlibm's scheme):
-    /// with `f = m − 1` (exact), `s = f/(2+f)`, `ln m = f − f²/2 + s·(f²/2 + R(s²))`, the large
-    /// terms exact and the corrections small, and `ln 2` split so that `k·ln2_hi` is exact.
+    /// `k·ln 2 + ln(1 + f) + extra` for an exact `f` with `s = f/(2+f)`, `|s| ≤ 0.2`, and a
+    /// small `extra` (fdlibm's scheme): `ln(1+f) = f − f²/2 + s·(f²/2 + R(s²))`, the large
+    /// term exact and the corrections small, `ln 2` split so that `k·ln2_hi` is exact.
     #[inline(always)]
-    fn ln_reduced(self, k: T::V<S>, m: T::V<S>, extra: T::V<S>) -> T::V<S> {
-        let f = self.sub(m, self.c(1.0));
+    fn ln_reduced(self, k: T::V<S>, f: T::V<S>, extra: T::V<S>) -> T::V<S> {
         let s = self.div(f, self.add(self.c(2.0), f));
         let z = self.mul(s, s);
-        let terms = if self.single() { 4 } else { 9 };
+        let terms = if self.single() { 5 } else { 11 };
         let r = self.mul(z, self.polynomial(z, &LN_SERIES[..terms]));
         let half_f_squared = self.mul(self.c(0.5), self.mul(f, f));
         let (ln2_hi, ln2_lo) = if self.single() {
@@ -273,17 +288,14 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         self.fma(k, self.c(ln2_hi), self.sub(f, small))
     }
 
-    /// `ln(1 + u)` for `u ∈ [0, 1]` (and `+∞`), the range of `log1p(e^−|x|)`. Max error 1 ulp.
+    /// `ln(1 + u)` for `u ∈ [0, 1]`, the range of `log1p(e^−|x|)`. Max error 1 ulp.
     #[inline(always)]
     pub fn ln_1p_unit(self, u: T::V<S>) -> T::V<S> {
-        let one = self.c(1.0);
-        let w = self.add(one, u);
-        // ln(1+u) = ln w + ln(1 + (u − (w−1))/w) ≈ ln w + (u − (w−1))/w.
-        let correction = self.div(self.sub(u, self.sub(w, one)), w);
-        let big = self.gt(w, self.c(core::f64::consts::SQRT_2));
-        let m = self.select(big, self.mul(w, self.c(0.5)), w);
-        let k = self.select(big, one, self.c(0.0));
-        self.ln_reduced(k, m, correction)
+        // Above 1/2, ln(1+u) = ln 2 + ln(1 + (u−1)/2) with (u−1)/2 exact (Sterbenz).
+        let big = self.gt(u, self.c(0.5));
+        let f = self.select(big, self.mul(self.sub(u, self.c(1.0)), self.c(0.5)), u);
+        let k = self.select(big, self.c(1.0), self.c(0.0));
+        self.ln_reduced(k, f, self.c(0.0))
     }
 
     /// `ln x` for `x ≥ 0` (subnormals included): `−∞` at 0, `+∞` at `+∞`, NaN below 0 or for
@@ -321,7 +333,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let big = self.gt(m, self.c(core::f64::consts::SQRT_2));
         let m = self.select(big, self.mul(m, self.c(0.5)), m);
         let e = self.select(big, self.add(e, self.c(1.0)), e);
-        let result = self.ln_reduced(e, m, self.c(0.0));
+        let result = self.ln_reduced(e, self.sub(m, self.c(1.0)), self.c(0.0));
         // Special values: the bit manipulation above knows nothing of 0, ∞, NaN, x < 0.
         let zero = self.c(0.0);
         let infinity = self.c(f64::INFINITY);

@@ -1,0 +1,1160 @@
+//! The C ABI: `include/focal_loss.h` (generated from this file by cbindgen) and the
+//! `staticlib` / `cdylib` builds of the crate.
+//!
+//! A thin skin over the Rust API: every entry point checks its pointers (NULL, alignment for
+//! the element type, buffers that would alias an output) and lengths (element counts and byte
+//! sizes that overflow), converts the C options, calls the Rust function, and maps
+//! [`FocalError`] to a [`FocalStatus`]. Nothing is written unless the status is `FOCAL_OK`;
+//! no panic crosses the boundary (it becomes `FOCAL_ERROR_INTERNAL`).
+//!
+//! The doc comments of the public items are copied into the C header: they are written for
+//! C callers.
+
+use crate::sigmoid::sigmoid_focal_outputs;
+use crate::softmax::softmax_focal_outputs;
+use crate::{
+    Float, FocalError, Reduction, SigmoidFocalOptions, SigmoidTargets, SimdLevel, SoftmaxAlpha,
+    SoftmaxFocalOptions, SoftmaxShape,
+};
+use core::ffi::{CStr, c_char};
+use core::mem::{align_of, size_of};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+/// The result of every computing function of the C API.
+///
+/// - `FOCAL_OK`: success; the outputs hold the results.
+/// - `FOCAL_ERROR_NULL_POINTER`: a required pointer is NULL (logits, targets, options; `grad`
+///   and `hess` of the grad_hess functions), even when the length is 0.
+/// - `FOCAL_ERROR_INVALID_ARGUMENT`: an option out of range or NaN, an unknown `reduction`
+///   value, a soft target outside [0, 1] or NaN, a negative or non-finite weight or class
+///   alpha, a non-zero normalizer with reduction NONE or SUM, both `loss` and `grad` NULL,
+///   `class_alpha` given while `opt->alpha` >= 0, a misaligned pointer, an output that
+///   overlaps another buffer of the call, a NaN `hess_floor`.
+/// - `FOCAL_ERROR_TARGET_OUT_OF_RANGE`: a u8 label other than 0/1; a multi-label class index
+///   above `classes`; a softmax target outside [0, classes) that is not `ignore_index`.
+/// - `FOCAL_ERROR_LENGTH`: `classes` or `spatial` is 0 while there is data, or an element
+///   count or byte size overflows.
+/// - `FOCAL_ERROR_INTERNAL`: a bug in the library (a Rust panic was caught); please report it.
+///
+/// When the status is not `FOCAL_OK`, no output has been written.
+// The variant names carry the `Focal` prefix because cbindgen can only turn them into the
+// C names (`FocalErrorLength` → `FOCAL_ERROR_LENGTH`), not add a prefix that is not the
+// enum's name.
+/// cbindgen:rename-all=ScreamingSnakeCase
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[allow(clippy::enum_variant_names)]
+pub enum FocalStatus {
+    /// Success.
+    FocalOk = 0,
+    /// A required pointer is NULL.
+    FocalErrorNullPointer = 1,
+    /// An argument is out of range (see `focal_status`).
+    FocalErrorInvalidArgument = 2,
+    /// An integer target is out of range.
+    FocalErrorTargetOutOfRange = 3,
+    /// A dimension is 0 while there is data, or a size overflows.
+    FocalErrorLength = 4,
+    /// A bug in the library (a caught Rust panic).
+    FocalErrorInternal = 5,
+}
+
+/// How the per-element losses are combined into `loss`.
+///
+/// - `FOCAL_REDUCTION_NONE`: one loss per element (per position for softmax).
+/// - `FOCAL_REDUCTION_SUM`: one value, the sum.
+/// - `FOCAL_REDUCTION_MEAN`: one value, the sum divided by the number of elements that are
+///   not ignored, or by `normalizer` when it is > 0. A mean over nothing (no element, every
+///   element ignored) is 0 with a zero gradient.
+///
+/// The gradient is that of the returned loss (for NONE, of each element's own loss).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FocalReduction {
+    /// One loss per element.
+    None = 0,
+    /// The sum of the losses.
+    Sum = 1,
+    /// The mean of the losses (or the sum divided by `normalizer`).
+    Mean = 2,
+}
+
+/// A `focal_reduction` as C passes it: any `int`-sized value.
+///
+/// C can store any integer in an enum-typed field, and a Rust enum holding a value that is
+/// not one of its variants is undefined behaviour. The option structs therefore hold this
+/// transparent `u32` (same size and alignment as the C enum), which cbindgen writes as
+/// `focal_reduction` in the header (`[export.rename]` in `cbindgen.toml`, and this type itself
+/// is not emitted); the value is checked when the options are converted (unknown value:
+/// `FOCAL_ERROR_INVALID_ARGUMENT`). Rust callers build it with
+/// `FocalReductionCode::from(FocalReduction::Mean)`.
+/// cbindgen:no-export
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FocalReductionCode(pub u32);
+
+impl From<FocalReduction> for FocalReductionCode {
+    fn from(reduction: FocalReduction) -> Self {
+        Self(reduction as u32)
+    }
+}
+
+/// A `focal_status` as C passes it to [`focal_status_message`]: any `int`-sized value (see
+/// [`FocalReductionCode`] for why this is not the Rust enum).
+/// cbindgen:no-export
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FocalStatusCode(pub u32);
+
+impl From<FocalStatus> for FocalStatusCode {
+    fn from(status: FocalStatus) -> Self {
+        Self(status as u32)
+    }
+}
+
+// The newtypes stand for C enums in `#[repr(C)]` structs and signatures: same layout.
+const _: () = assert!(size_of::<FocalReductionCode>() == size_of::<FocalReduction>());
+const _: () = assert!(align_of::<FocalReductionCode>() == align_of::<FocalReduction>());
+const _: () = assert!(size_of::<FocalStatusCode>() == size_of::<FocalStatus>());
+const _: () = assert!(align_of::<FocalStatusCode>() == align_of::<FocalStatus>());
+
+/// Options of the sigmoid focal loss (binary and multi-label heads). Start from
+/// `focal_sigmoid_options_default()` and change fields.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FocalSigmoidOptions {
+    /// The focusing parameter gamma, finite and >= 0 (0: alpha-weighted cross-entropy).
+    pub gamma: f64,
+    /// alpha in [0, 1] weights positives by alpha and negatives by 1 - alpha; any negative
+    /// value switches the weighting off. NaN or > 1: `FOCAL_ERROR_INVALID_ARGUMENT`.
+    pub alpha: f64,
+    /// Label smoothing in [0, 1): targets become y*(1 - ls) + ls/2.
+    pub label_smoothing: f64,
+    /// How the losses are combined (not used by the grad_hess functions).
+    pub reduction: FocalReductionCode,
+    /// > 0: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead of the element count
+    /// (e.g. the number of positive anchors); any other reduction refuses it. 0: not used.
+    /// Negative, NaN or infinite: `FOCAL_ERROR_INVALID_ARGUMENT`. Not used by grad_hess.
+    pub normalizer: f64,
+    /// The most threads one call may use: 0 for the library default (the global pool, one
+    /// thread per CPU or `RAYON_NUM_THREADS`), 1 for one thread (no parallelism), k for at
+    /// most k. Every value is valid; results are bit-identical for every value.
+    pub threads: u32,
+}
+
+/// Options of the softmax (multi-class) focal loss. Start from
+/// `focal_softmax_options_default()` and change fields.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct FocalSoftmaxOptions {
+    /// The focusing parameter gamma, finite and >= 0.
+    pub gamma: f64,
+    /// One alpha in [0, 1] for every class (a plain scale of the loss); any negative value
+    /// switches it off. Per-class weights are the separate `class_alpha` argument: give one or
+    /// the other.
+    pub alpha: f64,
+    /// Label smoothing in [0, 1): the target distribution is onehot*(1 - ls) + ls/classes.
+    pub label_smoothing: f64,
+    /// How the per-position losses are combined.
+    pub reduction: FocalReductionCode,
+    /// > 0: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead of the number of
+    /// positions that are not ignored; any other reduction refuses it. 0: not used.
+    pub normalizer: f64,
+    /// Positions whose target equals this are ignored: loss 0, gradient 0, not counted by
+    /// the mean. Default -100 (PyTorch's).
+    pub ignore_index: i32,
+    /// The most threads one call may use, as in `focal_sigmoid_options`.
+    pub threads: u32,
+}
+
+/// The default sigmoid options (Lin et al. 2017): gamma 2, alpha 0.25, no label smoothing,
+/// `FOCAL_REDUCTION_MEAN`, no normalizer, threads 0 (library default).
+#[unsafe(no_mangle)]
+pub extern "C" fn focal_sigmoid_options_default() -> FocalSigmoidOptions {
+    FocalSigmoidOptions {
+        gamma: 2.0,
+        alpha: 0.25,
+        label_smoothing: 0.0,
+        reduction: FocalReduction::Mean.into(),
+        normalizer: 0.0,
+        threads: 0,
+    }
+}
+
+/// The default softmax options: gamma 2, alpha off (-1), no label smoothing,
+/// `FOCAL_REDUCTION_MEAN`, no normalizer, ignore_index -100, threads 0 (library default).
+#[unsafe(no_mangle)]
+pub extern "C" fn focal_softmax_options_default() -> FocalSoftmaxOptions {
+    FocalSoftmaxOptions {
+        gamma: 2.0,
+        alpha: -1.0,
+        label_smoothing: 0.0,
+        reduction: FocalReduction::Mean.into(),
+        normalizer: 0.0,
+        ignore_index: -100,
+        threads: 0,
+    }
+}
+
+/// Sigmoid focal loss with soft targets in [0, 1], one per logit.
+///
+/// - `logits`, `targets`: `n` values each (required).
+/// - `weights`: NULL, or `n` finite values >= 0 multiplying each element's loss (the mean
+///   still divides by `n`).
+/// - `opt`: required.
+/// - `loss`: `n` values for `FOCAL_REDUCTION_NONE`, else 1; `grad`: `n` values. Either may be
+///   NULL (not computed), not both.
+///
+/// Nothing is written when the status is not `FOCAL_OK`. Every buffer is the caller's; the
+/// outputs must not overlap each other or an input (checked).
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the number of elements above (reads for the
+/// inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
+/// `focal_sigmoid_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_f32(
+    logits: *const f32,
+    targets: *const f32,
+    weights: *const f32,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    loss: *mut f32,
+    grad: *mut f32,
+) -> FocalStatus {
+    // SAFETY: the caller's contract is that of `sigmoid`.
+    unsafe {
+        sigmoid(
+            logits,
+            RawTargets::Soft(targets),
+            weights,
+            n,
+            opt,
+            loss,
+            grad,
+        )
+    }
+}
+
+/// `focal_sigmoid_f32` with `double` values.
+///
+/// # Safety
+/// As `focal_sigmoid_f32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_f64(
+    logits: *const f64,
+    targets: *const f64,
+    weights: *const f64,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    loss: *mut f64,
+    grad: *mut f64,
+) -> FocalStatus {
+    // SAFETY: the caller's contract is that of `sigmoid`.
+    unsafe {
+        sigmoid(
+            logits,
+            RawTargets::Soft(targets),
+            weights,
+            n,
+            opt,
+            loss,
+            grad,
+        )
+    }
+}
+
+/// Sigmoid focal loss with hard labels, one byte (0 or 1) per logit; any other label value is
+/// `FOCAL_ERROR_TARGET_OUT_OF_RANGE`. Arguments otherwise as `focal_sigmoid_f32`.
+///
+/// # Safety
+/// As `focal_sigmoid_f32`, with `labels` valid for `n` bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_labels_f32(
+    logits: *const f32,
+    labels: *const u8,
+    weights: *const f32,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    loss: *mut f32,
+    grad: *mut f32,
+) -> FocalStatus {
+    // SAFETY: the caller's contract is that of `sigmoid`.
+    unsafe {
+        sigmoid(
+            logits,
+            RawTargets::Labels(labels),
+            weights,
+            n,
+            opt,
+            loss,
+            grad,
+        )
+    }
+}
+
+/// `focal_sigmoid_labels_f32` with `double` values.
+///
+/// # Safety
+/// As `focal_sigmoid_labels_f32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_labels_f64(
+    logits: *const f64,
+    labels: *const u8,
+    weights: *const f64,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    loss: *mut f64,
+    grad: *mut f64,
+) -> FocalStatus {
+    // SAFETY: the caller's contract is that of `sigmoid`.
+    unsafe {
+        sigmoid(
+            logits,
+            RawTargets::Labels(labels),
+            weights,
+            n,
+            opt,
+            loss,
+            grad,
+        )
+    }
+}
+
+/// Sigmoid focal loss of a multi-label head: `logits` is row-major [rows, classes] and
+/// `targets` holds one class index per row (mmcv's form): a value in [0, classes) makes that
+/// class positive and the others negative, `classes` means background (all negative), a
+/// negative value ignores the row (loss 0, gradient 0, not counted by the mean). A value
+/// above `classes` is `FOCAL_ERROR_TARGET_OUT_OF_RANGE`; `classes` = 0 with rows > 0 is
+/// `FOCAL_ERROR_LENGTH`.
+///
+/// `loss`: rows*classes values for `FOCAL_REDUCTION_NONE`, else 1; `grad`: rows*classes.
+/// Either may be NULL, not both.
+///
+/// # Safety
+/// `logits` valid for rows*classes reads, `targets` for `rows`, the outputs for the writes
+/// above, `opt` pointing to a `focal_sigmoid_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_classes_f32(
+    logits: *const f32,
+    targets: *const i32,
+    rows: usize,
+    classes: usize,
+    opt: *const FocalSigmoidOptions,
+    loss: *mut f32,
+    grad: *mut f32,
+) -> FocalStatus {
+    let targets = RawTargets::Classes {
+        targets,
+        rows,
+        classes,
+    };
+    // SAFETY: the caller's contract is that of `sigmoid`.
+    unsafe { sigmoid(logits, targets, core::ptr::null(), 0, opt, loss, grad) }
+}
+
+/// `focal_sigmoid_classes_f32` with `double` values.
+///
+/// # Safety
+/// As `focal_sigmoid_classes_f32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_classes_f64(
+    logits: *const f64,
+    targets: *const i32,
+    rows: usize,
+    classes: usize,
+    opt: *const FocalSigmoidOptions,
+    loss: *mut f64,
+    grad: *mut f64,
+) -> FocalStatus {
+    let targets = RawTargets::Classes {
+        targets,
+        rows,
+        classes,
+    };
+    // SAFETY: the caller's contract is that of `sigmoid`.
+    unsafe { sigmoid(logits, targets, core::ptr::null(), 0, opt, loss, grad) }
+}
+
+/// Softmax focal loss with class-index targets.
+///
+/// - `logits`: [batch, classes, spatial], channels-first (spatial = 1 for row-major
+///   [batch, classes]; spatial = H*W for [N, C, H, W]).
+/// - `targets`: batch*spatial class indices in [0, classes), or `opt->ignore_index`.
+/// - `class_alpha`: NULL, or `classes` finite weights >= 0 (one per class; requires
+///   `opt->alpha` < 0).
+/// - `loss`: batch*spatial values for `FOCAL_REDUCTION_NONE` (index n*spatial + s), else 1;
+///   `grad`: batch*classes*spatial (the layout of `logits`). Either may be NULL, not both.
+///
+/// Ignored positions get loss 0 and gradient 0. `classes` or `spatial` = 0 while there is
+/// data is `FOCAL_ERROR_LENGTH`.
+///
+/// # Safety
+/// Every non-NULL pointer must be valid for the number of elements above (reads for the
+/// inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
+/// `focal_softmax_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_softmax_f32(
+    logits: *const f32,
+    targets: *const i32,
+    batch: usize,
+    classes: usize,
+    spatial: usize,
+    class_alpha: *const f32,
+    opt: *const FocalSoftmaxOptions,
+    loss: *mut f32,
+    grad: *mut f32,
+) -> FocalStatus {
+    let shape = SoftmaxShape::channels_first(batch, classes, spatial);
+    // SAFETY: the caller's contract is that of `softmax`.
+    unsafe { softmax(logits, targets, shape, class_alpha, opt, loss, grad) }
+}
+
+/// `focal_softmax_f32` with `double` values.
+///
+/// # Safety
+/// As `focal_softmax_f32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_softmax_f64(
+    logits: *const f64,
+    targets: *const i32,
+    batch: usize,
+    classes: usize,
+    spatial: usize,
+    class_alpha: *const f64,
+    opt: *const FocalSoftmaxOptions,
+    loss: *mut f64,
+    grad: *mut f64,
+) -> FocalStatus {
+    let shape = SoftmaxShape::channels_first(batch, classes, spatial);
+    // SAFETY: the caller's contract is that of `softmax`.
+    unsafe { softmax(logits, targets, shape, class_alpha, opt, loss, grad) }
+}
+
+/// Per-element gradient and Hessian of the sigmoid focal loss with soft targets: the custom
+/// objective of gradient boosting (XGBoost, LightGBM, CatBoost).
+///
+/// Uses gamma, alpha, label_smoothing and threads of `opt`; ignores reduction and
+/// normalizer. Hessian values below `hess_floor` are raised to it (the focal Hessian is
+/// negative for badly misclassified examples; Newton steps need it positive): pass
+/// -HUGE_VAL for no floor; NaN is `FOCAL_ERROR_INVALID_ARGUMENT`.
+///
+/// `logits`, `targets`, `grad`, `hess`: `n` values each, all required.
+///
+/// # Safety
+/// Every pointer must be valid for `n` elements (reads for the inputs, writes for the
+/// outputs) for the duration of the call, and `opt` must point to a `focal_sigmoid_options`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_grad_hess_f32(
+    logits: *const f32,
+    targets: *const f32,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    hess_floor: f64,
+    grad: *mut f32,
+    hess: *mut f32,
+) -> FocalStatus {
+    // SAFETY: the caller's contract is that of `grad_hess`.
+    unsafe { grad_hess(logits, targets, n, opt, hess_floor, grad, hess) }
+}
+
+/// `focal_sigmoid_grad_hess_f32` with `double` values.
+///
+/// # Safety
+/// As `focal_sigmoid_grad_hess_f32`.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn focal_sigmoid_grad_hess_f64(
+    logits: *const f64,
+    targets: *const f64,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    hess_floor: f64,
+    grad: *mut f64,
+    hess: *mut f64,
+) -> FocalStatus {
+    // SAFETY: the caller's contract is that of `grad_hess`.
+    unsafe { grad_hess(logits, targets, n, opt, hess_floor, grad, hess) }
+}
+
+/// A static, NUL-terminated English description of `status`; never NULL (an unknown value
+/// gets a message saying so). Do not free it.
+#[unsafe(no_mangle)]
+pub extern "C" fn focal_status_message(status: FocalStatusCode) -> *const c_char {
+    let message: &'static CStr = match status.0 {
+        0 => c"success",
+        1 => c"a required pointer is NULL",
+        2 => {
+            c"invalid argument: an option out of range or NaN, an unknown reduction, a soft \
+                target outside [0, 1], a negative or non-finite weight, a normalizer without \
+                MEAN, no output, class_alpha with alpha >= 0, a misaligned or overlapping \
+                pointer, or a NaN hess_floor"
+        }
+        3 => c"an integer target is out of range",
+        4 => c"a dimension is 0 while there is data, or a size overflows",
+        5 => c"internal error in focal-loss (a bug: please report it)",
+        _ => c"unknown focal_status value",
+    };
+    message.as_ptr()
+}
+
+/// The library version ("major.minor.patch"), a static NUL-terminated string.
+#[unsafe(no_mangle)]
+pub extern "C" fn focal_version() -> *const c_char {
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
+}
+
+/// The SIMD level the calling thread computes at: "avx512", "avx2", "neon" or "scalar"
+/// (a static NUL-terminated string). Detected once from the CPU; the environment variable
+/// `FOCAL_LOSS_SIMD` (one of these names, read once) can force a lower level. Every level
+/// produces the same bits.
+#[unsafe(no_mangle)]
+pub extern "C" fn focal_simd_level() -> *const c_char {
+    let name: &'static CStr = match catch_unwind(crate::simd_level) {
+        Ok(SimdLevel::Avx512) => c"avx512",
+        Ok(SimdLevel::Avx2) => c"avx2",
+        Ok(SimdLevel::Neon) => c"neon",
+        Ok(SimdLevel::Scalar) | Err(_) => c"scalar",
+    };
+    name.as_ptr()
+}
+
+// ---------------------------------------------------------------------------------------
+// The generic implementations behind the exported functions.
+
+type Status<T = ()> = Result<T, FocalStatus>;
+
+impl From<FocalError> for FocalStatus {
+    fn from(error: FocalError) -> Self {
+        match error {
+            FocalError::LabelOutOfRange { .. }
+            | FocalError::SigmoidClassOutOfRange { .. }
+            | FocalError::SoftmaxClassOutOfRange { .. } => Self::FocalErrorTargetOutOfRange,
+            FocalError::EmptyDimension { .. }
+            | FocalError::SizeOverflow
+            | FocalError::LengthMismatch { .. }
+            | FocalError::OutputLength { .. } => Self::FocalErrorLength,
+            _ => Self::FocalErrorInvalidArgument,
+        }
+    }
+}
+
+/// Runs `body`, turning its error into the status and a panic into `FOCAL_ERROR_INTERNAL`.
+fn guard(body: impl FnOnce() -> Status) -> FocalStatus {
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => FocalStatus::FocalOk,
+        Ok(Err(status)) => status,
+        Err(_) => FocalStatus::FocalErrorInternal,
+    }
+}
+
+/// `FOCAL_ERROR_NULL_POINTER` when any of the required pointers is NULL.
+fn require(non_null: &[bool]) -> Status {
+    if non_null.iter().all(|&ok| ok) {
+        Ok(())
+    } else {
+        Err(FocalStatus::FocalErrorNullPointer)
+    }
+}
+
+/// `FOCAL_ERROR_INVALID_ARGUMENT` when a non-NULL pointer is not aligned for `T`.
+fn check_aligned<T>(ptr: *const T) -> Status {
+    if ptr.is_null() || ptr.is_aligned() {
+        Ok(())
+    } else {
+        Err(FocalStatus::FocalErrorInvalidArgument)
+    }
+}
+
+/// `a·b`, or `FOCAL_ERROR_LENGTH` when it overflows.
+fn checked_product(a: usize, b: usize) -> Status<usize> {
+    a.checked_mul(b).ok_or(FocalStatus::FocalErrorLength)
+}
+
+/// The address range of a buffer of `len` `T`s at `ptr`: checked alignment, byte size at
+/// most `isize::MAX` (the limit of a Rust slice), no wrap-around of the address space.
+#[derive(Clone, Copy)]
+struct Span {
+    start: usize,
+    end: usize,
+}
+
+fn span<T>(ptr: *const T, len: usize) -> Status<Span> {
+    check_aligned(ptr)?;
+    let bytes = len
+        .checked_mul(size_of::<T>())
+        .filter(|&bytes| bytes <= isize::MAX as usize)
+        .ok_or(FocalStatus::FocalErrorLength)?;
+    let start = ptr.addr();
+    let end = start
+        .checked_add(bytes)
+        .ok_or(FocalStatus::FocalErrorLength)?;
+    Ok(Span { start, end })
+}
+
+impl Span {
+    fn overlaps(self, other: Span) -> bool {
+        self.start < other.end && other.start < self.end
+    }
+}
+
+/// `FOCAL_ERROR_INVALID_ARGUMENT` when an output overlaps any other buffer of the call
+/// (Rust slices must not alias a mutable slice). Empty buffers overlap nothing.
+fn check_disjoint(outputs: &[Span], inputs: &[Span]) -> Status {
+    for (i, output) in outputs.iter().enumerate() {
+        let others = outputs[i + 1..].iter().chain(inputs);
+        if others.into_iter().any(|other| output.overlaps(*other)) {
+            return Err(FocalStatus::FocalErrorInvalidArgument);
+        }
+    }
+    Ok(())
+}
+
+/// An input slice; `ptr` is non-NULL (checked by `require`) or `len` is 0.
+///
+/// # Safety
+/// `ptr` valid for `len` reads for `'a`, `span(ptr, len)` has succeeded.
+unsafe fn input<'a, T>(ptr: *const T, len: usize) -> &'a [T] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: non-NULL, aligned and at most isize::MAX bytes (checked by `span`), valid for
+    // `len` reads (the caller's contract); inputs are only read.
+    unsafe { core::slice::from_raw_parts(ptr, len) }
+}
+
+/// An optional input slice: `None` for NULL.
+///
+/// # Safety
+/// As [`input`] when `ptr` is not NULL.
+unsafe fn optional_input<'a, T>(ptr: *const T, len: usize) -> Option<&'a [T]> {
+    // SAFETY: forwarded.
+    (!ptr.is_null()).then(|| unsafe { input(ptr, len) })
+}
+
+/// An optional output slice: `None` for NULL.
+///
+/// # Safety
+/// `ptr` NULL or valid for `len` writes for `'a`, `span(ptr, len)` has succeeded, and the
+/// buffer overlaps no other buffer of the call (`check_disjoint`).
+unsafe fn output<'a, T>(ptr: *mut T, len: usize) -> Option<&'a mut [T]> {
+    if ptr.is_null() {
+        return None;
+    }
+    if len == 0 {
+        return Some(&mut []);
+    }
+    // SAFETY: non-NULL, aligned, at most isize::MAX bytes, valid for `len` writes (checked
+    // or the caller's contract), and not aliased by any other slice of the call
+    // (`check_disjoint`). The library writes only initialised values.
+    Some(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
+}
+
+/// The options struct behind `opt` (non-NULL, checked by `require`).
+///
+/// # Safety
+/// `opt` valid for one read. Every field type of the option structs (f64, i32, u32 and the
+/// u32 [`FocalReductionCode`]) accepts every bit pattern, so reading what C wrote is sound.
+unsafe fn read_options<O: Copy>(opt: *const O) -> Status<O> {
+    check_aligned(opt)?;
+    // SAFETY: non-NULL, aligned, valid for reads (the caller's contract).
+    Ok(unsafe { opt.read() })
+}
+
+fn reduction(code: FocalReductionCode) -> Status<Reduction> {
+    match code.0 {
+        0 => Ok(Reduction::None),
+        1 => Ok(Reduction::Sum),
+        2 => Ok(Reduction::Mean),
+        _ => Err(FocalStatus::FocalErrorInvalidArgument),
+    }
+}
+
+/// Negative: alpha off. Anything else (NaN and > 1 included) goes to the Rust validation.
+fn alpha(value: f64) -> Option<f64> {
+    (!(value < 0.0)).then_some(value)
+}
+
+/// 0: not used. Anything else (negative, NaN, infinite included) goes to the Rust validation.
+fn normalizer(value: f64) -> Option<f64> {
+    (value != 0.0).then_some(value)
+}
+
+fn sigmoid_options(opt: &FocalSigmoidOptions) -> Status<SigmoidFocalOptions> {
+    Ok(SigmoidFocalOptions {
+        gamma: opt.gamma,
+        alpha: alpha(opt.alpha),
+        label_smoothing: opt.label_smoothing,
+        reduction: reduction(opt.reduction)?,
+        normalizer: normalizer(opt.normalizer),
+    })
+}
+
+/// The number of loss values a call writes.
+fn loss_len(reduction: Reduction, elements: usize) -> usize {
+    match reduction {
+        Reduction::None => elements,
+        Reduction::Sum | Reduction::Mean => 1,
+    }
+}
+
+/// Runs `f` with at most `threads` threads (0: the library default).
+///
+/// The kernels split work over rayon's global pool only above one chunk of
+/// `crate::parallel::CHUNK` elements: below that, or when the global pool is not larger
+/// than the limit, `f` runs as is (on the calling thread, or the global pool within the
+/// limit). Otherwise it runs in a pool of `threads` threads built for the call, with the
+/// calling thread's SIMD level (a thread-local override included).
+fn with_threads<R: Send>(threads: u32, elements: usize, f: impl FnOnce() -> R + Send) -> Status<R> {
+    let limit = usize::try_from(threads).unwrap_or(usize::MAX);
+    if limit == 0 || elements <= crate::parallel::CHUNK || limit >= rayon::current_num_threads() {
+        return Ok(f());
+    }
+    let level = crate::simd_level();
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(limit)
+        .build()
+        .map_err(|_| FocalStatus::FocalErrorInternal)?;
+    pool.install(|| crate::with_simd_level(level, f))
+        .map_err(FocalStatus::from)
+}
+
+/// The targets of a sigmoid call as C passes them.
+enum RawTargets<T> {
+    Soft(*const T),
+    Labels(*const u8),
+    Classes {
+        targets: *const i32,
+        rows: usize,
+        classes: usize,
+    },
+}
+
+impl<T> RawTargets<T> {
+    fn is_null(&self) -> bool {
+        match *self {
+            Self::Soft(ptr) => ptr.is_null(),
+            Self::Labels(ptr) => ptr.is_null(),
+            Self::Classes { targets, .. } => targets.is_null(),
+        }
+    }
+}
+
+/// The sigmoid loss functions. `n` is the element count for soft targets and labels; for
+/// class targets it is ignored (rows·classes) and `weights` is NULL.
+///
+/// # Safety
+/// Every non-NULL pointer valid for the element counts of the exported functions' contract
+/// (reads for the inputs, writes for the outputs) for the duration of the call.
+unsafe fn sigmoid<T: Float>(
+    logits: *const T,
+    targets: RawTargets<T>,
+    weights: *const T,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    loss: *mut T,
+    grad: *mut T,
+) -> FocalStatus {
+    guard(|| {
+        require(&[!logits.is_null(), !targets.is_null(), !opt.is_null()])?;
+        if loss.is_null() && grad.is_null() {
+            return Err(FocalStatus::FocalErrorInvalidArgument);
+        }
+        // SAFETY: non-NULL; valid for reads (the caller's contract).
+        let opt = unsafe { read_options(opt)? };
+        let options = sigmoid_options(&opt)?;
+        let n = match targets {
+            RawTargets::Classes { rows, classes, .. } => checked_product(rows, classes)?,
+            _ => n,
+        };
+        let (target_span, target_len) = match targets {
+            RawTargets::Soft(y) => (span(y, n)?, n),
+            RawTargets::Labels(y) => (span(y, n)?, n),
+            RawTargets::Classes { targets, rows, .. } => (span(targets, rows)?, rows),
+        };
+        let inputs = [span(logits, n)?, target_span, span(weights, n)?];
+        let loss_len = loss_len(options.reduction, n);
+        check_disjoint(&[span(loss, loss_len)?, span(grad, n)?], &inputs)?;
+        // SAFETY: the spans above are checked (alignment, size, no overlap with an output);
+        // the pointers are valid for these lengths (the caller's contract).
+        let (logits, weights, loss, grad) = unsafe {
+            (
+                input(logits, n),
+                optional_input(weights, n),
+                output(loss, loss_len),
+                output(grad, n),
+            )
+        };
+        // SAFETY: as above.
+        let targets = unsafe {
+            match targets {
+                RawTargets::Soft(y) => SigmoidTargets::Soft(input(y, target_len)),
+                RawTargets::Labels(y) => SigmoidTargets::Labels(input(y, target_len)),
+                RawTargets::Classes {
+                    targets, classes, ..
+                } => SigmoidTargets::Classes {
+                    targets: input(targets, target_len),
+                    classes,
+                },
+            }
+        };
+        with_threads(opt.threads, n, || {
+            sigmoid_focal_outputs(logits, targets, weights, &options, loss, grad)
+        })??;
+        Ok(())
+    })
+}
+
+/// The softmax loss functions.
+///
+/// # Safety
+/// As [`sigmoid`].
+unsafe fn softmax<T: Float>(
+    logits: *const T,
+    targets: *const i32,
+    shape: SoftmaxShape,
+    class_alpha: *const T,
+    opt: *const FocalSoftmaxOptions,
+    loss: *mut T,
+    grad: *mut T,
+) -> FocalStatus {
+    guard(|| {
+        require(&[!logits.is_null(), !targets.is_null(), !opt.is_null()])?;
+        if loss.is_null() && grad.is_null() {
+            return Err(FocalStatus::FocalErrorInvalidArgument);
+        }
+        // SAFETY: non-NULL; valid for reads (the caller's contract).
+        let opt = unsafe { read_options(opt)? };
+        let reduction = reduction(opt.reduction)?;
+        if !class_alpha.is_null() && !(opt.alpha < 0.0) {
+            return Err(FocalStatus::FocalErrorInvalidArgument);
+        }
+        let positions = checked_product(shape.batch, shape.spatial)?;
+        let elements = checked_product(positions, shape.classes)?;
+        let inputs = [
+            span(logits, elements)?,
+            span(targets, positions)?,
+            span(class_alpha, shape.classes)?,
+        ];
+        let loss_len = loss_len(reduction, positions);
+        check_disjoint(&[span(loss, loss_len)?, span(grad, elements)?], &inputs)?;
+        // SAFETY: the spans above are checked (alignment, size, no overlap with an output);
+        // the pointers are valid for these lengths (the caller's contract).
+        let (logits, targets, class_alpha, loss, grad) = unsafe {
+            (
+                input(logits, elements),
+                input(targets, positions),
+                optional_input(class_alpha, shape.classes),
+                output(loss, loss_len),
+                output(grad, elements),
+            )
+        };
+        let alpha = match (class_alpha, alpha(opt.alpha)) {
+            (Some(values), _) => {
+                SoftmaxAlpha::PerClass(values.iter().map(|a| a.to_f64()).collect())
+            }
+            (None, Some(a)) => SoftmaxAlpha::Uniform(a),
+            (None, None) => SoftmaxAlpha::Off,
+        };
+        let options = SoftmaxFocalOptions {
+            gamma: opt.gamma,
+            alpha,
+            label_smoothing: opt.label_smoothing,
+            reduction,
+            normalizer: normalizer(opt.normalizer),
+            ignore_index: opt.ignore_index,
+        };
+        with_threads(opt.threads, elements, || {
+            softmax_focal_outputs(logits, targets, shape, &options, loss, grad)
+        })??;
+        Ok(())
+    })
+}
+
+/// The grad_hess functions.
+///
+/// # Safety
+/// As [`sigmoid`].
+unsafe fn grad_hess<T: Float>(
+    logits: *const T,
+    targets: *const T,
+    n: usize,
+    opt: *const FocalSigmoidOptions,
+    hess_floor: f64,
+    grad: *mut T,
+    hess: *mut T,
+) -> FocalStatus {
+    guard(|| {
+        require(&[
+            !logits.is_null(),
+            !targets.is_null(),
+            !opt.is_null(),
+            !grad.is_null(),
+            !hess.is_null(),
+        ])?;
+        // SAFETY: non-NULL; valid for reads (the caller's contract).
+        let opt = unsafe { read_options(opt)? };
+        // Reduction and normalizer are not used by the per-element functions.
+        let options = SigmoidFocalOptions {
+            gamma: opt.gamma,
+            alpha: alpha(opt.alpha),
+            label_smoothing: opt.label_smoothing,
+            reduction: Reduction::None,
+            normalizer: None,
+        };
+        // -inf: no floor; NaN is refused by the Rust validation.
+        let floor = (hess_floor != f64::NEG_INFINITY).then_some(hess_floor);
+        let inputs = [span(logits, n)?, span(targets, n)?];
+        check_disjoint(&[span(grad, n)?, span(hess, n)?], &inputs)?;
+        // SAFETY: the spans above are checked (alignment, size, no overlap with an output);
+        // the pointers are non-NULL and valid for `n` elements (the caller's contract).
+        let (logits, targets, grad, hess) = unsafe {
+            (
+                input(logits, n),
+                input(targets, n),
+                output(grad, n),
+                output(hess, n),
+            )
+        };
+        let (Some(grad), Some(hess)) = (grad, hess) else {
+            unreachable!("grad and hess are non-NULL (checked by `require`)")
+        };
+        with_threads(opt.threads, n, || {
+            crate::sigmoid_focal_grad_hess(
+                logits,
+                SigmoidTargets::Soft(targets),
+                None,
+                &options,
+                floor,
+                grad,
+                hess,
+            )
+        })??;
+        Ok(())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    //! The C entry points called from Rust with NULL, misaligned and valid pointers (small
+    //! enough to run under Miri: `cargo +nightly miri test --lib ffi`).
+
+    use super::*;
+    use core::ptr::{null, null_mut};
+
+    const SENTINEL: f32 = -7.0;
+
+    fn sum_options() -> FocalSigmoidOptions {
+        FocalSigmoidOptions {
+            reduction: FocalReduction::Sum.into(),
+            ..focal_sigmoid_options_default()
+        }
+    }
+
+    #[test]
+    fn valid_call_matches_the_rust_api() {
+        let logits = [0.5f32, -1.0, 3.0];
+        let labels = [1u8, 0, 0];
+        let opt = sum_options();
+        let (mut loss, mut grad) = ([SENTINEL], [SENTINEL; 3]);
+        // SAFETY: every buffer is valid for the lengths given.
+        let status = unsafe {
+            focal_sigmoid_labels_f32(
+                logits.as_ptr(),
+                labels.as_ptr(),
+                null(),
+                3,
+                &opt,
+                loss.as_mut_ptr(),
+                grad.as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalOk);
+        let options = SigmoidFocalOptions::default().reduction(Reduction::Sum);
+        let (mut want_loss, mut want_grad) = ([0.0f32], [0.0f32; 3]);
+        crate::sigmoid_focal_loss_grad(
+            &logits,
+            SigmoidTargets::Labels(&labels),
+            None,
+            &options,
+            &mut want_loss,
+            &mut want_grad,
+        )
+        .unwrap();
+        assert_eq!((loss, grad), (want_loss, want_grad));
+    }
+
+    #[test]
+    fn null_pointers_are_refused_even_when_empty() {
+        let opt = focal_sigmoid_options_default();
+        let mut loss = [SENTINEL];
+        // SAFETY: NULL is refused before anything is read; `loss` is valid for 1 write.
+        let status = unsafe {
+            focal_sigmoid_f32(
+                null(),
+                null(),
+                null(),
+                0,
+                &opt,
+                loss.as_mut_ptr(),
+                null_mut(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalErrorNullPointer);
+        // SAFETY: as above; the options pointer is NULL.
+        let status = unsafe {
+            focal_sigmoid_f64(
+                [0.0f64].as_ptr(),
+                [1.0f64].as_ptr(),
+                null(),
+                1,
+                null(),
+                null_mut(),
+                [0.0f64].as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalErrorNullPointer);
+        assert_eq!(loss, [SENTINEL]);
+    }
+
+    #[test]
+    fn misaligned_and_overlapping_pointers_are_refused() {
+        let storage = [0.0f64; 4];
+        let misaligned = storage.as_ptr().cast::<u8>().wrapping_add(1).cast::<f32>();
+        let opt = focal_sigmoid_options_default();
+        let mut loss = [SENTINEL];
+        // SAFETY: the misaligned pointer is refused before a slice is built.
+        let status = unsafe {
+            focal_sigmoid_labels_f32(
+                misaligned,
+                [1u8, 0].as_ptr(),
+                null(),
+                2,
+                &opt,
+                loss.as_mut_ptr(),
+                null_mut(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalErrorInvalidArgument);
+        // grad written over the logits.
+        let mut logits = [0.5f32, 1.0];
+        let p = logits.as_mut_ptr();
+        // SAFETY: the overlap is refused before a slice is built.
+        let status = unsafe {
+            focal_sigmoid_labels_f32(p, [1u8, 0].as_ptr(), null(), 2, &opt, null_mut(), p)
+        };
+        assert_eq!(status, FocalStatus::FocalErrorInvalidArgument);
+        assert_eq!(loss, [SENTINEL]);
+        assert_eq!(logits, [0.5, 1.0]);
+    }
+
+    #[test]
+    fn bad_enum_values_and_lengths_are_refused() {
+        let mut opt = sum_options();
+        opt.reduction = FocalReductionCode(7);
+        let mut loss = [SENTINEL];
+        // SAFETY: valid buffers of 1 element.
+        let status = unsafe {
+            focal_sigmoid_f32(
+                [0.0f32].as_ptr(),
+                [1.0f32].as_ptr(),
+                null(),
+                1,
+                &opt,
+                loss.as_mut_ptr(),
+                null_mut(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalErrorInvalidArgument);
+        // rows·classes overflows: refused before anything is read.
+        let opt = sum_options();
+        // SAFETY: the overflow is refused before a slice is built.
+        let status = unsafe {
+            focal_sigmoid_classes_f32(
+                [0.0f32].as_ptr(),
+                [0i32].as_ptr(),
+                usize::MAX / 2,
+                3,
+                &opt,
+                loss.as_mut_ptr(),
+                null_mut(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalErrorLength);
+        assert_eq!(loss, [SENTINEL]);
+        for code in 0..8 {
+            // SAFETY: a static NUL-terminated string for every value.
+            let message = unsafe { CStr::from_ptr(focal_status_message(FocalStatusCode(code))) };
+            assert!(!message.is_empty());
+        }
+    }
+
+    #[test]
+    fn softmax_and_grad_hess_with_valid_pointers() {
+        let opt = FocalSoftmaxOptions {
+            reduction: FocalReduction::None.into(),
+            ..focal_softmax_options_default()
+        };
+        let logits = [1.0f64, 0.0, 0.0, 4.0];
+        let (mut loss, mut grad) = ([0.0f64; 2], [0.0f64; 4]);
+        // SAFETY: [1, 2, 2] logits, 2 targets, 2 losses, 4 gradients.
+        let status = unsafe {
+            focal_softmax_f64(
+                logits.as_ptr(),
+                [0i32, -100].as_ptr(),
+                1,
+                2,
+                2,
+                null(),
+                &opt,
+                loss.as_mut_ptr(),
+                grad.as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalOk);
+        assert!(loss[0] > 0.0 && loss[1] == 0.0 && grad[1] == 0.0 && grad[3] == 0.0);
+
+        let opt = focal_sigmoid_options_default();
+        let (mut g, mut h) = ([SENTINEL; 2], [SENTINEL; 2]);
+        // SAFETY: 2 elements each; a NaN floor is refused before anything is written.
+        let status = unsafe {
+            focal_sigmoid_grad_hess_f32(
+                [2.0f32, -6.0].as_ptr(),
+                [1.0f32, 1.0].as_ptr(),
+                2,
+                &opt,
+                f64::NAN,
+                g.as_mut_ptr(),
+                h.as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalErrorInvalidArgument);
+        assert_eq!((g, h), ([SENTINEL; 2], [SENTINEL; 2]));
+        // SAFETY: as above, with no floor.
+        let status = unsafe {
+            focal_sigmoid_grad_hess_f32(
+                [2.0f32, -6.0].as_ptr(),
+                [1.0f32, 1.0].as_ptr(),
+                2,
+                &opt,
+                f64::NEG_INFINITY,
+                g.as_mut_ptr(),
+                h.as_mut_ptr(),
+            )
+        };
+        assert_eq!(status, FocalStatus::FocalOk);
+        assert!(g[0] < 0.0 && g[1] < 0.0);
+    }
+
+    #[test]
+    fn version_and_simd_level_are_static_strings() {
+        // SAFETY: static NUL-terminated strings.
+        let (version, level) = unsafe {
+            (
+                CStr::from_ptr(focal_version()),
+                CStr::from_ptr(focal_simd_level()),
+            )
+        };
+        assert_eq!(version.to_str(), Ok(env!("CARGO_PKG_VERSION")));
+        assert!(SimdLevel::from_name(level.to_str().unwrap()).is_some());
+    }
+}
