@@ -186,7 +186,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         }
     }
     /// The first lane.
-    #[allow(dead_code)] // for the softmax kernels
+    #[allow(dead_code)]
     #[inline(always)]
     pub fn first(self, value: T::V<S>) -> T {
         let mut out = [T::default()];
@@ -258,8 +258,23 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let r = self.add(r, tail);
         let degree = if self.single() { 7 } else { 13 };
         let p = self.polynomial(r, &EXP_TAYLOR[..=degree]);
-        // 2^k = 2^k1 · 2^k2 with k1 = floor(k/2): both factors are normal numbers, so the
-        // result is rounded once, also when it is subnormal or overflows.
+        self.scale_by_power_of_two(p, k)
+    }
+
+    /// `p·2^k` for an integer-valued `k`, as `p·2^k1·2^k2` with `k1 = floor(k/2)`: both
+    /// factors are normal numbers, so the result is rounded once, also when it is subnormal
+    /// or overflows. `k` is clamped to where that holds (beyond it the result is 0 or ∞
+    /// for any `p` in `[2^-2, 2^2]`).
+    #[inline(always)]
+    pub fn scale_by_power_of_two(self, p: T::V<S>, k: T::V<S>) -> T::V<S> {
+        let (low, high) = if self.single() {
+            (-252.0, 254.0)
+        } else {
+            (-2044.0, 2046.0)
+        };
+        let k = self.select(self.lt(k, self.c(low)), self.c(low), k);
+        let k = self.select(self.gt(k, self.c(high)), self.c(high), k);
+        let magic = self.c(T::ROUNDING_MAGIC);
         let k1 = self.add(self.fma(k, self.c(0.5), self.c(-0.25)), magic);
         let k2 = self.add(self.sub(k, self.sub(k1, magic)), magic);
         self.mul(self.mul(p, self.power_of_two(k1)), self.power_of_two(k2))
@@ -298,10 +313,11 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         self.ln_reduced(k, f, self.c(0.0))
     }
 
-    /// `ln x` for `x ≥ 0` (subnormals included): `−∞` at 0, `+∞` at `+∞`, NaN below 0 or for
-    /// NaN. Max error 1 ulp.
+    /// `ln x = k·ln 2 + ρ` for a positive normal or subnormal `x`, with `k` an integer and
+    /// `ρ = ln m ∈ [−ln√2, ln√2]` (within 1 ulp of ρ): the two parts keep `ln x` to better
+    /// than an ulp of `ln x` itself, which `x^γ = e^(γ·ln x)` needs.
     #[inline(always)]
-    pub fn ln(self, x: T::V<S>) -> T::V<S> {
+    pub fn ln_parts(self, x: T::V<S>) -> (T::V<S>, T::V<S>) {
         let s = self.simd;
         let mantissa_bits = T::MANTISSA_BITS;
         let smallest_normal = if self.single() {
@@ -319,7 +335,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         } else {
             1.0f64.to_bits()
         };
-        // m ∈ [1, 2) with x = 2^e·m.
+        // m ∈ [1, 2) with x = 2^k·m.
         let m = T::from_bits(
             s,
             T::or_bits(
@@ -328,13 +344,22 @@ impl<T: Real, S: Simd> Lanes<T, S> {
                 T::splat_bits(s, one_bits),
             ),
         );
-        let e = self.sub(T::biased_exponent(s, bits), self.c(T::EXPONENT_BIAS as f64));
-        let e = self.select(subnormal, self.sub(e, self.c(f64::from(mantissa_bits))), e);
+        let k = self.sub(T::biased_exponent(s, bits), self.c(T::EXPONENT_BIAS as f64));
+        let k = self.select(subnormal, self.sub(k, self.c(f64::from(mantissa_bits))), k);
         let big = self.gt(m, self.c(core::f64::consts::SQRT_2));
         let m = self.select(big, self.mul(m, self.c(0.5)), m);
-        let e = self.select(big, self.add(e, self.c(1.0)), e);
-        let result = self.ln_reduced(e, self.sub(m, self.c(1.0)), self.c(0.0));
-        // Special values: the bit manipulation above knows nothing of 0, ∞, NaN, x < 0.
+        let k = self.select(big, self.add(k, self.c(1.0)), k);
+        let zero = self.c(0.0);
+        (k, self.ln_reduced(zero, self.sub(m, self.c(1.0)), zero))
+    }
+
+    /// `ln x` for `x ≥ 0` (subnormals included): `−∞` at 0, `+∞` at `+∞`, NaN below 0 or for
+    /// NaN. Max error 1 ulp.
+    #[inline(always)]
+    pub fn ln(self, x: T::V<S>) -> T::V<S> {
+        let (k, rho) = self.ln_parts(x);
+        let result = self.ln_reduced(k, self.c(0.0), rho);
+        // Special values: the bit manipulation knows nothing of 0, ∞, NaN, x < 0.
         let zero = self.c(0.0);
         let infinity = self.c(f64::INFINITY);
         let result = self.select(self.eq(x, zero), self.c(f64::NEG_INFINITY), result);
@@ -343,8 +368,39 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         self.select(invalid, self.c(f64::NAN), result)
     }
 
+    /// `(num/den)^γ` for `0 ≤ num ≤ den` (both finite, `den > 0`), from the logarithms of
+    /// `num` and `den` in two parts: `γ·ln(num/den) = (γ·K)·ln 2 + γ·(ρ_n − ρ_d)` with
+    /// `K = k_n − k_d`; `γ·K = n + frac` exactly (`n` an integer), and the result is
+    /// `e^(frac·ln 2 + γ·(ρ_n − ρ_d))·2^n`, whose exponent is small and accurate.
+    /// `gamma_low` is the part of γ lost by rounding it to `T`.
+    #[inline(always)]
+    pub fn pow_ratio(
+        self,
+        num: T::V<S>,
+        den: T::V<S>,
+        gamma: T::V<S>,
+        gamma_low: T::V<S>,
+    ) -> T::V<S> {
+        let (k_num, rho_num) = self.ln_parts(num);
+        let (k_den, rho_den) = self.ln_parts(den);
+        let k = self.sub(k_num, k_den);
+        let rho = self.sub(rho_num, rho_den);
+        let a = self.mul(gamma, k);
+        let a_low = self.fma(gamma_low, k, self.fma(gamma, k, self.neg(a)));
+        let magic = self.c(T::ROUNDING_MAGIC);
+        let n = self.sub(self.add(a, magic), magic);
+        let frac = self.add(self.sub(a, n), a_low);
+        let small = self.fma(
+            frac,
+            self.c(core::f64::consts::LN_2),
+            self.fma(gamma, rho, self.mul(gamma_low, rho)),
+        );
+        let result = self.scale_by_power_of_two(self.exp(small), n);
+        let zero = self.c(0.0);
+        self.select(self.eq(num, zero), zero, result)
+    }
+
     /// `ln(1 + u)` for any `u ≥ 0`. Max error 2 ulp.
-    #[allow(dead_code)] // for the softmax kernels
     #[inline(always)]
     pub fn ln_1p(self, u: T::V<S>) -> T::V<S> {
         let one = self.c(1.0);
