@@ -4,8 +4,9 @@
 //! A thin skin over the Rust API: every entry point checks its pointers (NULL, alignment for
 //! the element type, buffers that would alias an output) and lengths (element counts and byte
 //! sizes that overflow), converts the C options, calls the Rust function, and maps
-//! [`FocalError`] to a [`FocalStatus`]. Nothing is written unless the status is `FOCAL_OK`;
-//! no panic crosses the boundary (it becomes `FOCAL_ERROR_INTERNAL`).
+//! [`FocalError`](crate::FocalError) to a [`FocalStatus`](crate::ffi::FocalStatus). Nothing
+//! is written unless the status is `FOCAL_OK`; no panic crosses the boundary (it becomes
+//! `FOCAL_ERROR_INTERNAL`).
 //!
 //! The doc comments of the public items are copied into the C header: they are written for
 //! C callers.
@@ -36,7 +37,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 ///   count or byte size overflows.
 /// - `FOCAL_ERROR_INTERNAL`: a bug in the library (a Rust panic was caught); please report it.
 ///
-/// When the status is not `FOCAL_OK`, no output has been written.
+/// When the status is not `FOCAL_OK`, no output has been written: every check runs before
+/// the computation (only after `FOCAL_ERROR_INTERNAL` may the outputs hold partial results).
 // The variant names carry the `Focal` prefix because cbindgen can only turn them into the
 // C names (`FocalErrorLength` → `FOCAL_ERROR_LENGTH`), not add a prefix that is not the
 // enum's name.
@@ -132,13 +134,14 @@ pub struct FocalSigmoidOptions {
     pub label_smoothing: f64,
     /// How the losses are combined (not used by the grad_hess functions).
     pub reduction: FocalReductionCode,
-    /// > 0: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead of the element count
-    /// (e.g. the number of positive anchors); any other reduction refuses it. 0: not used.
+    /// 0: not used. Positive: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead
+    /// of the element count (e.g. the number of positive anchors); NONE and SUM refuse it.
     /// Negative, NaN or infinite: `FOCAL_ERROR_INVALID_ARGUMENT`. Not used by grad_hess.
     pub normalizer: f64,
-    /// The most threads one call may use: 0 for the library default (the global pool, one
-    /// thread per CPU or `RAYON_NUM_THREADS`), 1 for one thread (no parallelism), k for at
-    /// most k. Every value is valid; results are bit-identical for every value.
+    /// The most threads one call may use: 0 for the library default (a global pool of one
+    /// thread per CPU, or `RAYON_NUM_THREADS`), 1 for a single thread, k for at most k.
+    /// Small inputs (one chunk of work) always run on the calling thread. Every value is
+    /// valid, and the results have the same bits for every value.
     pub threads: u32,
 }
 
@@ -157,8 +160,8 @@ pub struct FocalSoftmaxOptions {
     pub label_smoothing: f64,
     /// How the per-position losses are combined.
     pub reduction: FocalReductionCode,
-    /// > 0: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead of the number of
-    /// positions that are not ignored; any other reduction refuses it. 0: not used.
+    /// 0: not used. Positive: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead
+    /// of the number of positions that are not ignored; NONE and SUM refuse it.
     pub normalizer: f64,
     /// Positions whose target equals this are ignored: loss 0, gradient 0, not counted by
     /// the mean. Default -100 (PyTorch's).
@@ -571,7 +574,8 @@ fn checked_product(a: usize, b: usize) -> Status<usize> {
 }
 
 /// The address range of a buffer of `len` `T`s at `ptr`: checked alignment, byte size at
-/// most `isize::MAX` (the limit of a Rust slice), no wrap-around of the address space.
+/// most `isize::MAX` (the limit of a Rust slice), no wrap-around of the address space. NULL
+/// (an absent optional buffer; required ones are refused before) is empty.
 #[derive(Clone, Copy)]
 struct Span {
     start: usize,
@@ -579,6 +583,10 @@ struct Span {
 }
 
 fn span<T>(ptr: *const T, len: usize) -> Status<Span> {
+    if ptr.is_null() {
+        // An absent optional buffer: no size, nothing to overlap.
+        return Ok(Span { start: 0, end: 0 });
+    }
     check_aligned(ptr)?;
     let bytes = len
         .checked_mul(size_of::<T>())
@@ -645,7 +653,9 @@ unsafe fn output<'a, T>(ptr: *mut T, len: usize) -> Option<&'a mut [T]> {
     }
     // SAFETY: non-NULL, aligned, at most isize::MAX bytes, valid for `len` writes (checked
     // or the caller's contract), and not aliased by any other slice of the call
-    // (`check_disjoint`). The library writes only initialised values.
+    // (`check_disjoint`). C callers often pass uninitialised buffers (malloc): the results
+    // of the Rust API do not depend on the initial contents of its outputs (a kernel may use
+    // one as scratch, written before it is read), and f32/f64 have no invalid bit patterns.
     Some(unsafe { core::slice::from_raw_parts_mut(ptr, len) })
 }
 
@@ -671,7 +681,7 @@ fn reduction(code: FocalReductionCode) -> Status<Reduction> {
 
 /// Negative: alpha off. Anything else (NaN and > 1 included) goes to the Rust validation.
 fn alpha(value: f64) -> Option<f64> {
-    (!(value < 0.0)).then_some(value)
+    if value < 0.0 { None } else { Some(value) }
 }
 
 /// 0: not used. Anything else (negative, NaN, infinite included) goes to the Rust validation.
@@ -700,13 +710,20 @@ fn loss_len(reduction: Reduction, elements: usize) -> usize {
 /// Runs `f` with at most `threads` threads (0: the library default).
 ///
 /// The kernels split work over rayon's global pool only above one chunk of
-/// `crate::parallel::CHUNK` elements: below that, or when the global pool is not larger
-/// than the limit, `f` runs as is (on the calling thread, or the global pool within the
-/// limit). Otherwise it runs in a pool of `threads` threads built for the call, with the
-/// calling thread's SIMD level (a thread-local override included).
+/// `crate::parallel::CHUNK` elements (sigmoid: elements; softmax: whole samples, so never
+/// below that either): up to that size, or when the limit is not below the size of the
+/// global pool, `f` runs as is. Otherwise it runs in a pool of `threads` threads built for the
+/// call, with the calling thread's SIMD level (a thread-local override included). A limit of
+/// 1 never asks for the size of the global pool (that would start it).
+///
+/// A stopgap until the kernels' driver takes a thread limit itself (a sequential path for
+/// 1, no pool to build per call).
 fn with_threads<R: Send>(threads: u32, elements: usize, f: impl FnOnce() -> R + Send) -> Status<R> {
     let limit = usize::try_from(threads).unwrap_or(usize::MAX);
-    if limit == 0 || elements <= crate::parallel::CHUNK || limit >= rayon::current_num_threads() {
+    let fits = limit == 0
+        || elements <= crate::parallel::CHUNK
+        || (limit > 1 && limit >= rayon::current_num_threads());
+    if fits {
         return Ok(f());
     }
     let level = crate::simd_level();
@@ -825,7 +842,7 @@ unsafe fn softmax<T: Float>(
         // SAFETY: non-NULL; valid for reads (the caller's contract).
         let opt = unsafe { read_options(opt)? };
         let reduction = reduction(opt.reduction)?;
-        if !class_alpha.is_null() && !(opt.alpha < 0.0) {
+        if !class_alpha.is_null() && alpha(opt.alpha).is_some() {
             return Err(FocalStatus::FocalErrorInvalidArgument);
         }
         let positions = checked_product(shape.batch, shape.spatial)?;
@@ -1143,6 +1160,44 @@ mod tests {
         };
         assert_eq!(status, FocalStatus::FocalOk);
         assert!(g[0] < 0.0 && g[1] < 0.0);
+    }
+
+    /// Above one chunk the work is split over threads; a thread limit below the global pool
+    /// runs it in a pool of its own: same bits for every limit, and the SIMD level of the
+    /// calling thread (here a thread-local override) is the one used.
+    #[test]
+    #[cfg_attr(miri, ignore = "too large for Miri")]
+    fn every_thread_limit_gives_the_same_bits() {
+        let n = 3 * crate::parallel::CHUNK + 5;
+        let logits: Vec<f32> = (0..n).map(|i| (i % 401) as f32 / 20.0 - 10.0).collect();
+        let labels: Vec<u8> = (0..n).map(|i| u8::from(i % 3 == 0)).collect();
+        let call = |threads: u32| {
+            let opt = FocalSigmoidOptions {
+                threads,
+                ..focal_sigmoid_options_default()
+            };
+            let (mut loss, mut grad) = (0.0f32, vec![SENTINEL; n]);
+            // SAFETY: `n` logits, labels and gradients, one loss.
+            let status = unsafe {
+                focal_sigmoid_labels_f32(
+                    logits.as_ptr(),
+                    labels.as_ptr(),
+                    null(),
+                    n,
+                    &opt,
+                    &mut loss,
+                    grad.as_mut_ptr(),
+                )
+            };
+            assert_eq!(status, FocalStatus::FocalOk);
+            (loss.to_bits(), grad)
+        };
+        let expected = call(0);
+        for threads in [1, 2, 3, u32::MAX] {
+            assert!(call(threads) == expected, "threads = {threads}");
+        }
+        let scalar = crate::with_simd_level(SimdLevel::Scalar, || call(1)).unwrap();
+        assert!(scalar == expected, "scalar level in a one-thread pool");
     }
 
     #[test]

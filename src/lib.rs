@@ -13,7 +13,7 @@
 //!   ([`SigmoidTargets`]).
 //! - [`softmax_focal_loss`], [`softmax_focal_loss_grad`]: multi-class heads, row-major
 //!   `[N, C]` or channels-first `[N, C, S]` ([`SoftmaxShape`]).
-//! - [`reference`]: the plain scalar oracle everything is tested against.
+//! - [`reference`](mod@reference): the plain scalar oracle everything is tested against.
 //!
 //! Every function validates all of its arguments before it writes anything: on error the
 //! output buffers are untouched.

@@ -5,6 +5,7 @@
 //! order: the result has the same bits for any number of threads.
 
 use crate::kernels::sigmoid::{Chunk, GRAD_HESS, Kernel, LOSS, LOSS_GRAD, Params, Targets};
+use crate::kernels::softmax;
 use crate::simd::{Real, SimdLevel};
 use rayon::prelude::*;
 
@@ -100,6 +101,50 @@ pub(crate) fn sigmoid<T: Real>(
             (true, SigmoidOutputs::GradHess) => kernel!(true, GRAD_HESS),
         }
     };
+    let partial_sums: Vec<f64> = if chunks.len() <= 1 {
+        chunks.into_iter().map(run).collect()
+    } else {
+        chunks.into_par_iter().map(run).collect()
+    };
+    ordered_sum(&partial_sums)
+}
+
+/// Runs the softmax kernel over `batch` samples of `classes × spatial` logits and returns the
+/// sum of the position losses. Chunks hold whole samples (so that each chunk owns its part
+/// of the gradient), about [`CHUNK`] logits each.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn softmax<T: Real>(
+    level: SimdLevel,
+    logits: &[T],
+    targets: &[i32],
+    classes: usize,
+    spatial: usize,
+    params: &softmax::Params<'_, T>,
+    loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+) -> f64 {
+    let sample = classes * spatial;
+    if sample == 0 {
+        return 0.0;
+    }
+    let samples_per_chunk = (CHUNK / sample).max(1);
+    let logits_per_chunk = samples_per_chunk * sample;
+    let positions_per_chunk = samples_per_chunk * spatial;
+    let chunks: Vec<softmax::Chunk<'_, T>> = logits
+        .chunks(logits_per_chunk)
+        .zip(targets.chunks(positions_per_chunk))
+        .zip(optional_chunks(loss, positions_per_chunk))
+        .zip(optional_chunks(grad, logits_per_chunk))
+        .map(|(((logits, targets), loss), grad)| softmax::Chunk {
+            logits,
+            targets,
+            classes,
+            spatial,
+            loss,
+            grad,
+        })
+        .collect();
+    let run = |chunk| level.run(softmax::Kernel { chunk, params });
     let partial_sums: Vec<f64> = if chunks.len() <= 1 {
         chunks.into_iter().map(run).collect()
     } else {

@@ -1,6 +1,7 @@
 //! Softmax (multi-class) focal loss with class-index targets.
 
-use crate::{Float, FocalError, Reduction, reference, validate};
+use crate::kernels::softmax::Params;
+use crate::{Float, FocalError, Reduction, parallel, simd_level, validate};
 
 /// The shape of softmax logits: `[batch, classes, spatial]`, channels-first.
 ///
@@ -220,8 +221,79 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
             ignore_index: options.ignore_index,
         });
     }
-    reference::softmax_focal(logits, targets, shape, options, loss, grad);
+    run(logits, targets, shape, options, loss, grad);
     Ok(())
+}
+
+/// Validated arguments → the parallel kernels, then the reduction.
+fn run<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+) {
+    let count = targets
+        .iter()
+        .filter(|&&t| t != options.ignore_index)
+        .count();
+    let divisor = match (options.reduction, options.normalizer) {
+        (Reduction::None | Reduction::Sum, _) => 1.0,
+        (Reduction::Mean, Some(v)) => v,
+        (Reduction::Mean, None) => count as f64,
+    };
+    if divisor == 0.0 || shape.classes == 0 {
+        // A mean over nothing (or no data): 0, with a zero gradient (not 0/0).
+        if let Some(loss) = loss {
+            loss.fill(T::from_f64(0.0));
+        }
+        if let Some(grad) = grad {
+            grad.fill(T::from_f64(0.0));
+        }
+        return;
+    }
+    let class_alpha: Vec<T> = match &options.alpha {
+        SoftmaxAlpha::Off => vec![T::from_f64(1.0); shape.classes],
+        SoftmaxAlpha::Uniform(a) => vec![T::from_f64(*a); shape.classes],
+        SoftmaxAlpha::PerClass(alpha) => alpha.iter().map(|&a| T::from_f64(a)).collect(),
+    };
+    let gamma = T::from_f64(options.gamma);
+    let ls = options.label_smoothing;
+    let params = Params {
+        gamma,
+        gamma_low: T::from_f64(options.gamma - gamma.to_f64()),
+        integer_gamma: [0.0, 1.0, 2.0, 3.0]
+            .iter()
+            .position(|&g| g == options.gamma)
+            .map(|g| g as u8),
+        class_alpha: &class_alpha,
+        smoothing: (ls > 0.0).then(|| {
+            (
+                T::from_f64(1.0 - ls),
+                T::from_f64(ls / shape.classes as f64),
+            )
+        }),
+        grad_scale: T::from_f64(1.0 / divisor),
+        ignore_index: options.ignore_index,
+    };
+    let (elementwise_loss, reduced_loss) = match options.reduction {
+        Reduction::None => (loss, None),
+        Reduction::Sum | Reduction::Mean => (None, loss),
+    };
+    let sum = parallel::softmax(
+        simd_level(),
+        logits,
+        targets,
+        shape.classes,
+        shape.spatial,
+        &params,
+        elementwise_loss,
+        grad,
+    );
+    if let Some(loss) = reduced_loss {
+        loss[0] = T::from_f64(sum / divisor);
+    }
 }
 
 /// Softmax focal loss of `logits` (shape `shape`) against class-index `targets`.

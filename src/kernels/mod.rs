@@ -7,5 +7,6 @@
 
 pub(crate) mod sigmoid;
 mod slots;
+pub(crate) mod softmax;
 
 pub(crate) use slots::SlotSum;

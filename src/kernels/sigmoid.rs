@@ -342,13 +342,19 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
     let one = v.c(1.0);
     // Smoothing maps y and 1 − y alike (y·keep + add); forming 1 − y after smoothing
     // would cancel near y = 1.
+    // Likewise 1 − 2y = (1 − 2y_raw)·keep: it cancels near y = 1/2.
     let one_minus_y = v.sub(one, y);
-    let (y, one_minus_y) = match params.smoothing {
+    let one_minus_2y = v.fma(v.c(-2.0), y, one);
+    let (y, one_minus_y, one_minus_2y) = match params.smoothing {
         Some((keep, add)) if SOFT => {
             let (keep, add) = (v.splat(keep), v.splat(add));
-            (v.fma(y, keep, add), v.fma(one_minus_y, keep, add))
+            (
+                v.fma(y, keep, add),
+                v.fma(one_minus_y, keep, add),
+                v.mul(one_minus_2y, keep),
+            )
         }
-        _ => (y, one_minus_y),
+        _ => (y, one_minus_y, one_minus_2y),
     };
     let a = v.abs(x);
     let e = v.exp(v.neg(a));
@@ -391,7 +397,6 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
     }
     let gamma = v.splat(params.gamma);
     let dc = v.fma(one_minus_y, p, v.neg(v.mul(y, q_of_x)));
-    let one_minus_2y = v.fma(v.c(-2.0), y, one);
     let dl = v.mul(v.mul(one_minus_2y, ratio), r);
     let grad = v.mul(scale, v.fma(gamma, v.zero_times(c, dl), dc));
     if MODE == LOSS_GRAD {

@@ -65,10 +65,21 @@ pub fn sigmoid_focal_hard(x: f64, positive: bool, gamma: f64, alpha: Option<f64>
 /// assert_eq!(soft, sigmoid_focal_hard(1.5, true, 2.0, Some(0.25)));
 /// ```
 pub fn sigmoid_focal_soft(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> Derivatives {
+    sigmoid_focal_soft_with_complement(x, y, 1.0 - y, gamma, alpha)
+}
+
+/// [`sigmoid_focal_soft`] with `1 − y` given separately: a smoothed target near 1 has a
+/// complement that `1.0 − y` would compute with cancellation.
+fn sigmoid_focal_soft_with_complement(
+    x: f64,
+    y: f64,
+    one_minus_y: f64,
+    gamma: f64,
+    alpha: Option<f64>,
+) -> Derivatives {
     if y == 0.0 || y == 1.0 {
         return sigmoid_focal_hard(x, y == 1.0, gamma, alpha);
     }
-    let one_minus_y = 1.0 - y;
     let alpha_t = alpha.map_or(1.0, |a| a * y + (1.0 - a) * one_minus_y);
     let p = sigmoid(x);
     let q_of_x = sigmoid(-x);
@@ -77,7 +88,7 @@ pub fn sigmoid_focal_soft(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> Der
 
     // q = 1 − p_t: a sum of two non-negative terms, no cancellation.
     let q = y * q_of_x + one_minus_y * p;
-    let ln_q = log_add_exp(y.ln() - minus_ln_q_of_x, (-y).ln_1p() - minus_ln_p);
+    let ln_q = log_add_exp(y.ln() - minus_ln_q_of_x, one_minus_y.ln() - minus_ln_p);
     let q_pow_gamma = if gamma == 0.0 {
         1.0
     } else {
@@ -93,7 +104,7 @@ pub fn sigmoid_focal_soft(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> Der
         // P·Q underflows: form the ratio in log space.
         (-minus_ln_p - minus_ln_q_of_x - ln_q).exp()
     };
-    let one_minus_2y = 1.0 - 2.0 * y;
+    let one_minus_2y = one_minus_y - y;
     let dl = one_minus_2y * r;
     let d2l = one_minus_2y * r * (y * q_of_x * q_of_x - one_minus_y * p * p) / q;
 
@@ -157,9 +168,17 @@ fn element_derivatives<T: Float>(
     options: &SigmoidFocalOptions,
     index: usize,
 ) -> Option<(f64, Derivatives)> {
-    let y = smooth_binary_target(element_target(targets, index)?, options.label_smoothing);
+    let raw = element_target(targets, index)?;
+    let y = smooth_binary_target(raw, options.label_smoothing);
+    let one_minus_y = smooth_binary_target(1.0 - raw, options.label_smoothing);
     let weight = weights.map_or(1.0, |w| w[index].to_f64());
-    let d = sigmoid_focal_soft(logits[index].to_f64(), y, options.gamma, options.alpha);
+    let d = sigmoid_focal_soft_with_complement(
+        logits[index].to_f64(),
+        y,
+        one_minus_y,
+        options.gamma,
+        options.alpha,
+    );
     Some((weight, d))
 }
 

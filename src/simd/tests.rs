@@ -289,7 +289,9 @@ impl<T: Real> WithSimd for PowRatio<'_, T> {
 fn pow_ratio_is_accurate_for_tiny_ratios() {
     // (num/den)^γ with the ratio down to 1e-30: γ·ln(ratio) reaches −300, where rounding
     // the logarithm alone would cost 1e-5 relative in f32.
-    let num: Vec<f32> = (0..2000).map(|i| 10f32.powf(-(i as f32) * 0.015) * 3.0).collect();
+    let num: Vec<f32> = (0..2000)
+        .map(|i| 10f32.powf(-(i as f32) * 0.015) * 3.0)
+        .collect();
     let den: Vec<f32> = (0..2000).map(|i| 3.0 + (i % 7) as f32).collect();
     for gamma in [0.5, 2.7, 4.2, 9.5] {
         let mut out = vec![0.0f32; num.len()];

@@ -1,0 +1,413 @@
+//! Softmax focal loss, vectorized over positions: each lane is one position (one row of
+//! `classes` logits), the classes are walked in order, so a lane's result never depends on
+//! its neighbours or on the vector width.
+//!
+//! Channels-first `[N, C, S]` reads class `j` of consecutive positions with one vector load;
+//! row-major `[N, C]` (S = 1) gathers a block of rows into the lanes.
+//!
+//! Per position (MATH.md): `m = max x`, `e_j = e^(x_j − m)` with the rounding error of
+//! `x_j − m` folded into the exponential, `S_o = Σ_{j≠t} e_j`, `Z = e_t + S_o`,
+//! `CE = ln(1 + S_o)` when `x_t = m` else `ln Z − (x_t − m)`, `q = S_o/Z`, `h = CE/q`,
+//! `c = −α_t·q^γ·(1 + γ·p_t·h)`; loss `α_t·q^γ·CE`, gradient `c·q` at the target and
+//! `−c·p_j` elsewhere. Label smoothing uses the soft-target form with
+//! `S_o,k = Z − e_k` (or the sum without the maximum, for the maximum).
+
+use super::SlotSum;
+use super::slots::SLOTS;
+use crate::simd::{Lanes, Real};
+use pulp::{Simd, WithSimd};
+
+/// The options of a softmax call, converted once to the element type.
+#[derive(Clone, Debug)]
+pub(crate) struct Params<'a, T> {
+    pub gamma: T,
+    pub gamma_low: T,
+    pub integer_gamma: Option<u8>,
+    /// α of each class (all ones when α is off).
+    pub class_alpha: &'a [T],
+    /// Label smoothing: target weight `1 − ls + ls/C` and others `ls/C`.
+    pub smoothing: Option<(T, T)>,
+    pub grad_scale: T,
+    pub ignore_index: i32,
+}
+
+/// A run of positions of one call.
+pub(crate) struct Chunk<'a, T> {
+    /// The logits of the samples that hold these positions (whole samples).
+    pub logits: &'a [T],
+    /// One target per position.
+    pub targets: &'a [i32],
+    pub classes: usize,
+    pub spatial: usize,
+    /// Per-position losses (reduction `None`).
+    pub loss: Option<&'a mut [T]>,
+    /// Same layout as `logits`.
+    pub grad: Option<&'a mut [T]>,
+}
+
+pub(crate) struct Kernel<'a, 'p, T> {
+    pub chunk: Chunk<'a, T>,
+    pub params: &'p Params<'p, T>,
+}
+
+/// Lanes `0..len` of a vector of positions starting at `position`.
+#[derive(Clone, Copy)]
+struct Lanes1D {
+    position: usize,
+    len: usize,
+}
+
+/// Reads and writes class `j` of the lanes' positions.
+#[derive(Clone, Copy)]
+struct Layout {
+    classes: usize,
+    spatial: usize,
+}
+
+impl Layout {
+    /// Index of class `j` of `position`.
+    #[inline(always)]
+    fn index(self, position: usize, j: usize) -> usize {
+        let (n, s) = (position / self.spatial, position % self.spatial);
+        (n * self.classes + j) * self.spatial + s
+    }
+
+    /// Whether the lanes are consecutive in memory (same sample, channels-first).
+    #[inline(always)]
+    fn contiguous(self, lanes: Lanes1D) -> bool {
+        self.spatial > 1 && lanes.position % self.spatial + lanes.len <= self.spatial
+    }
+
+    #[inline(always)]
+    fn load<T: Real, S: Simd>(
+        self,
+        v: Lanes<T, S>,
+        data: &[T],
+        lanes: Lanes1D,
+        j: usize,
+    ) -> T::V<S> {
+        let start = self.index(lanes.position, j);
+        if self.contiguous(lanes) {
+            v.load(&data[start..start + lanes.len])
+        } else {
+            let mut gathered = [T::default(); SLOTS];
+            for (i, out) in gathered[..lanes.len].iter_mut().enumerate() {
+                *out = data[self.index(lanes.position + i, j)];
+            }
+            v.load(&gathered)
+        }
+    }
+
+    #[inline(always)]
+    fn store<T: Real, S: Simd>(
+        self,
+        v: Lanes<T, S>,
+        data: &mut [T],
+        lanes: Lanes1D,
+        j: usize,
+        value: T::V<S>,
+    ) {
+        let start = self.index(lanes.position, j);
+        if self.contiguous(lanes) {
+            v.store(&mut data[start..start + lanes.len], value);
+        } else {
+            let mut scattered = [T::default(); SLOTS];
+            v.store(&mut scattered, value);
+            for (i, value) in scattered[..lanes.len].iter().enumerate() {
+                data[self.index(lanes.position + i, j)] = *value;
+            }
+        }
+    }
+}
+
+/// `[0, 1, …, 15]`: lane indices, for the mask of a partial vector.
+const LANE_INDEX: [f64; SLOTS] = [
+    0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
+];
+
+impl<T: Real> WithSimd for Kernel<'_, '_, T> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> f64 {
+        let v = Lanes::<T, S>::new(simd);
+        let lanes = v.lanes();
+        let Chunk {
+            logits,
+            targets,
+            classes,
+            spatial,
+            mut loss,
+            mut grad,
+        } = self.chunk;
+        let params = self.params;
+        let layout = Layout { classes, spatial };
+        let lane_index_values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(LANE_INDEX[j]));
+        let lane_index = v.load(&lane_index_values);
+        let positions = targets.len();
+        let mut sum = SlotSum::<T, S>::new(v);
+        for block in (0..positions).step_by(SLOTS) {
+            for group in 0..SLOTS / lanes {
+                let position = (block + group * lanes).min(positions);
+                let len = (position + lanes).min(positions) - position;
+                let vector = Lanes1D { position, len };
+                // Per lane: the target as a float (−1 when ignored), its α, whether counted.
+                let mut target = [T::narrow(-1.0); SLOTS];
+                let mut alpha = [T::default(); SLOTS];
+                for (i, &t) in targets[position..position + len].iter().enumerate() {
+                    if t != params.ignore_index {
+                        target[i] = T::narrow(t as f64);
+                        alpha[i] = params.class_alpha[t as usize];
+                    }
+                }
+                let target = v.load(&target);
+                let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
+                let active = v.and(in_range, v.ge(target, v.c(0.0)));
+                let alpha = v.load(&alpha);
+                let position_loss = if len == 0 {
+                    v.c(0.0)
+                } else if params.smoothing.is_some() {
+                    smoothed(
+                        v,
+                        params,
+                        layout,
+                        logits,
+                        grad.as_deref_mut(),
+                        vector,
+                        target,
+                        alpha,
+                        active,
+                    )
+                } else {
+                    hard(
+                        v,
+                        params,
+                        layout,
+                        logits,
+                        grad.as_deref_mut(),
+                        vector,
+                        target,
+                        alpha,
+                        active,
+                    )
+                };
+                let position_loss = v.select(active, position_loss, v.c(0.0));
+                sum.add(v, group, position_loss);
+                if let Some(out) = loss.as_deref_mut() {
+                    v.store(&mut out[position..position + len], position_loss);
+                }
+            }
+        }
+        sum.total(v)
+    }
+}
+
+/// The row maximum of each lane, NaN when any of its logits is NaN.
+#[inline(always)]
+fn row_max<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    layout: Layout,
+    logits: &[T],
+    vector: Lanes1D,
+) -> T::V<S> {
+    let mut m = v.c(f64::NEG_INFINITY);
+    let mut nan = v.c(0.0);
+    for j in 0..layout.classes {
+        let x = layout.load(v, logits, vector, j);
+        m = v.select(v.gt(x, m), x, m);
+        nan = v.select(v.is_nan(x), x, nan);
+    }
+    v.select(v.is_nan(nan), nan, m)
+}
+
+/// `(e^(x − m), x − m rounded, its rounding error)`: 1 where `x = m` (also infinite).
+#[inline(always)]
+fn shifted_exp<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    x: T::V<S>,
+    m: T::V<S>,
+) -> (T::V<S>, T::V<S>, T::V<S>) {
+    let zero = v.c(0.0);
+    let d = v.sub(x, m);
+    // TwoSum: d + err = x − m exactly (err = 0 where d is not finite).
+    let x_part = v.add(d, m);
+    let m_part = v.sub(d, x_part);
+    let err = v.add(v.sub(x, x_part), v.sub(v.neg(m), m_part));
+    let is_max = v.eq(x, m);
+    let err = v.select(v.or(is_max, v.eq(v.abs(d), v.c(f64::INFINITY))), zero, err);
+    let d = v.select(is_max, zero, d);
+    let e = v.select(is_max, v.c(1.0), v.exp_with_tail(d, err));
+    (e, d, err)
+}
+
+/// `q^γ = (num/den)^γ`.
+#[inline(always)]
+fn focal_factor<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<'_, T>,
+    num: T::V<S>,
+    den: T::V<S>,
+) -> T::V<S> {
+    let q = || v.div(num, den);
+    match params.integer_gamma {
+        Some(0) => v.c(1.0),
+        Some(1) => q(),
+        Some(2) => {
+            let q = q();
+            v.mul(q, q)
+        }
+        Some(3) => {
+            let q = q();
+            v.mul(v.mul(q, q), q)
+        }
+        _ => v.pow_ratio(num, den, v.splat(params.gamma), v.splat(params.gamma_low)),
+    }
+}
+
+/// One-hot targets: returns the position losses; writes the gradient when asked.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn hard<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<'_, T>,
+    layout: Layout,
+    logits: &[T],
+    mut grad: Option<&mut [T]>,
+    vector: Lanes1D,
+    target: T::V<S>,
+    alpha: T::V<S>,
+    active: T::M<S>,
+) -> T::V<S> {
+    let zero = v.c(0.0);
+    let one = v.c(1.0);
+    let m = row_max(v, layout, logits, vector);
+    let (mut others, mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero, zero);
+    for j in 0..layout.classes {
+        let x = layout.load(v, logits, vector, j);
+        let (e, d, err) = shifted_exp(v, x, m);
+        let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
+        others = v.add(others, v.select(is_target, zero, e));
+        e_t = v.select(is_target, e, e_t);
+        d_t = v.select(is_target, d, d_t);
+        err_t = v.select(is_target, err, err_t);
+        x_t = v.select(is_target, x, x_t);
+        if let Some(grad) = grad.as_deref_mut() {
+            // The exponentials wait in the gradient buffer for Z.
+            layout.store(v, grad, vector, j, e);
+        }
+    }
+    let z = v.add(e_t, others);
+    let ce = v.select(
+        v.eq(x_t, m),
+        v.ln_1p(others),
+        v.sub(v.sub(v.ln(z), d_t), err_t),
+    );
+    let q = v.div(others, z);
+    let p_t = v.div(e_t, z);
+    let scale = v.mul(alpha, focal_factor(v, params, others, z));
+    // α_t = 0 with an infinite CE (x_t = −∞) is 0; a NaN row stays NaN.
+    let loss = v.zero_times(scale, ce);
+    if let Some(grad) = grad {
+        let h = v.select(v.eq(q, zero), one, v.div(ce, q));
+        let p_h = v.select(v.eq(p_t, zero), zero, v.mul(p_t, h));
+        let c = v.neg(v.mul(scale, v.fma(v.splat(params.gamma), p_h, one)));
+        let grad_scale = v.splat(params.grad_scale);
+        let c_over_z = v.div(c, z);
+        let at_target = v.mul(v.mul(c, q), grad_scale);
+        for j in 0..layout.classes {
+            let e = layout.load(v, grad, vector, j);
+            let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
+            let g = v.select(
+                is_target,
+                at_target,
+                v.mul(v.neg(v.mul(c_over_z, e)), grad_scale),
+            );
+            layout.store(v, grad, vector, j, v.select(active, g, zero));
+        }
+    }
+    loss
+}
+
+/// Label smoothing: every class has weight `α_k·y_k`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn smoothed<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<'_, T>,
+    layout: Layout,
+    logits: &[T],
+    mut grad: Option<&mut [T]>,
+    vector: Lanes1D,
+    target: T::V<S>,
+    _alpha_t: T::V<S>,
+    active: T::M<S>,
+) -> T::V<S> {
+    let zero = v.c(0.0);
+    let one = v.c(1.0);
+    let (keep, add) = params.smoothing.expect("smoothing");
+    let gamma = v.splat(params.gamma);
+    let m = row_max(v, layout, logits, vector);
+    // Z, and S* = the sum without the first maximum (whose e is 1).
+    let mut without_max = zero;
+    let mut found = v.c(0.0);
+    for j in 0..layout.classes {
+        let x = layout.load(v, logits, vector, j);
+        let (e, _, _) = shifted_exp(v, x, m);
+        let first_max = v.and(v.eq(x, m), v.eq(found, zero));
+        found = v.select(first_max, one, found);
+        without_max = v.add(without_max, v.select(first_max, zero, e));
+    }
+    let z = v.add(without_max, one);
+    let ln_z = v.ln(z);
+    let ln_1p_without_max = v.ln_1p(without_max);
+    let mut loss = zero;
+    let (mut g_sum, mut g_others_of_target) = (zero, zero);
+    let mut found = v.c(0.0);
+    for j in 0..layout.classes {
+        let x = layout.load(v, logits, vector, j);
+        let (e, d, err) = shifted_exp(v, x, m);
+        let first_max = v.and(v.eq(x, m), v.eq(found, zero));
+        found = v.select(first_max, one, found);
+        let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
+        let others = v.select(first_max, without_max, v.sub(z, e));
+        let ce = v.select(v.eq(x, m), ln_1p_without_max, v.sub(v.sub(ln_z, d), err));
+        let q = v.div(others, z);
+        let p = v.div(e, z);
+        let y = v.select(
+            is_target,
+            v.splat(T::narrow(keep.widen() + add.widen())),
+            v.splat(add),
+        );
+        let weight = v.mul(v.splat(params.class_alpha[j]), y);
+        let scale = v.mul(weight, focal_factor(v, params, others, z));
+        loss = v.add(loss, v.zero_times(scale, ce));
+        if let Some(grad) = grad.as_deref_mut() {
+            let h = v.select(v.eq(q, zero), one, v.div(ce, q));
+            let p_h = v.select(v.eq(p, zero), zero, v.mul(p, h));
+            let g = v.neg(v.mul(scale, v.fma(gamma, p_h, one)));
+            g_sum = v.add(g_sum, g);
+            g_others_of_target = v.add(g_others_of_target, v.select(is_target, zero, g));
+            layout.store(v, grad, vector, j, g);
+        }
+    }
+    if let Some(grad) = grad {
+        let grad_scale = v.splat(params.grad_scale);
+        let mut found = v.c(0.0);
+        for j in 0..layout.classes {
+            let x = layout.load(v, logits, vector, j);
+            let (e, _, _) = shifted_exp(v, x, m);
+            let first_max = v.and(v.eq(x, m), v.eq(found, zero));
+            found = v.select(first_max, one, found);
+            let others = v.select(first_max, without_max, v.sub(z, e));
+            let q = v.div(others, z);
+            let p = v.div(e, z);
+            let g = layout.load(v, grad, vector, j);
+            let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
+            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k; the sum without the target directly.
+            let g_others = v.select(is_target, g_others_of_target, v.sub(g_sum, g));
+            let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
+            layout.store(v, grad, vector, j, v.select(active, value, zero));
+        }
+    }
+    loss
+}

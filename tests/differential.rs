@@ -1,0 +1,364 @@
+//! The vectorized kernels against the scalar reference (`focal_loss::reference`), on
+//! arbitrary lengths, logits (±∞, NaN, subnormals, ±1e30) and options.
+//!
+//! f64 results must match the reference to 1e-12 of the size of the terms they are made of
+//! (the reference itself is checked against the golden values to 1e-13); f32 results to
+//! 2e-6 of the f64 reference on the same inputs.
+
+use focal_loss::{
+    Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape, reference,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_loss_grad,
+};
+use proptest::prelude::*;
+
+fn logit() -> impl Strategy<Value = f64> {
+    prop_oneof![
+        8 => -30.0..30.0f64,
+        2 => -120.0..120.0f64,
+        1 => prop_oneof![
+            Just(f64::INFINITY),
+            Just(f64::NEG_INFINITY),
+            Just(f64::NAN),
+            Just(0.0),
+            Just(-0.0),
+            Just(1e30),
+            Just(-1e30),
+            Just(1e-40),
+            Just(-3e-39),
+        ],
+    ]
+}
+
+fn options() -> impl Strategy<Value = SigmoidFocalOptions> {
+    (
+        prop_oneof![Just(0.0), Just(1.0), Just(2.0), Just(3.0), 0.0..4.5f64],
+        prop::option::of(0.0..=1.0f64),
+        prop_oneof![Just(0.0), 0.0..0.4f64],
+        prop_oneof![
+            Just(Reduction::None),
+            Just(Reduction::Sum),
+            Just(Reduction::Mean)
+        ],
+    )
+        .prop_map(|(gamma, alpha, ls, reduction)| {
+            SigmoidFocalOptions::default()
+                .gamma(gamma)
+                .alpha(alpha)
+                .label_smoothing(ls)
+                .reduction(reduction)
+        })
+}
+
+/// `got` is close to `want` (the reference): NaN where it is NaN, equal infinities, and
+/// within `tolerance·max(|want|, scale)` otherwise, `scale` being the size of the terms.
+fn agrees(got: f64, want: f64, tolerance: f64, scale: f64, tiny: f64) -> bool {
+    if want.is_nan() || got.is_nan() {
+        return want.is_nan() && got.is_nan();
+    }
+    if want.is_infinite() || got.is_infinite() {
+        return got == want;
+    }
+    let magnitude = want.abs().max(scale);
+    if magnitude < tiny {
+        return (got - want).abs() <= tiny;
+    }
+    (got - want).abs() <= tolerance * magnitude
+}
+
+/// Compares with the precision contract of `T`: f64 1e-12, f32 2e-6 (relative to 2^-100,
+/// absolute 2^-120 below, where intermediates can be subnormal).
+fn check(
+    what: &str,
+    got: &[f64],
+    want: &[f64],
+    scale: &[f64],
+    single: bool,
+) -> Result<(), TestCaseError> {
+    let (tolerance, tiny) = if single {
+        (2e-6, 2f64.powi(-100))
+    } else {
+        (1e-12, 2f64.powi(-960))
+    };
+    for i in 0..want.len() {
+        prop_assert!(
+            agrees(got[i], want[i], tolerance, scale[i], tiny),
+            "{}[{}]: got {:e}, reference {:e}",
+            what,
+            i,
+            got[i],
+            want[i]
+        );
+    }
+    Ok(())
+}
+
+/// Sizes of the terms that make up the per-element gradient and Hessian (see MATH.md).
+fn term_scales(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> (f64, f64) {
+    if !x.is_finite() {
+        return (0.0, 0.0);
+    }
+    let p = reference::sigmoid(x);
+    let q_of_x = reference::sigmoid(-x);
+    let q = y * q_of_x + (1.0 - y) * p;
+    let alpha_t = alpha.map_or(1.0, |a| a * y + (1.0 - a) * (1.0 - y));
+    let scale = alpha_t * q.powf(gamma);
+    let c = y * reference::softplus(-x) + (1.0 - y) * reference::softplus(x);
+    let dc = (1.0 - y) * p + y * q_of_x;
+    let dl = if q > 0.0 {
+        (1.0 - 2.0 * y).abs() * p * q_of_x / q
+    } else {
+        0.0
+    };
+    let d2l = if q > 0.0 {
+        dl * (y * q_of_x * q_of_x + (1.0 - y) * p * p) / q
+    } else {
+        0.0
+    };
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    (
+        finite(scale * (gamma * c * dl + dc)),
+        finite(
+            scale
+                * (gamma * gamma * c * dl * dl
+                    + 2.0 * gamma * dc * dl
+                    + gamma * c * d2l
+                    + p * q_of_x),
+        ),
+    )
+}
+
+#[derive(Debug, Clone)]
+enum Form {
+    Soft(Vec<f64>),
+    Labels(Vec<u8>),
+    Classes(Vec<i32>, usize),
+}
+
+fn form() -> impl Strategy<Value = (Vec<f64>, Form)> {
+    prop_oneof![
+        prop::collection::vec(
+            (logit(), prop_oneof![Just(0.0), Just(1.0), 0.0..=1.0f64]),
+            0..70
+        )
+        .prop_map(|v| {
+            let (x, y): (Vec<f64>, Vec<f64>) = v.into_iter().unzip();
+            (x, Form::Soft(y))
+        }),
+        prop::collection::vec((logit(), 0..=1u8), 0..70).prop_map(|v| {
+            let (x, y): (Vec<f64>, Vec<u8>) = v.into_iter().unzip();
+            (x, Form::Labels(y))
+        }),
+        (1..6usize).prop_flat_map(|classes| {
+            prop::collection::vec(
+                (prop::collection::vec(logit(), classes), -1..=classes as i32),
+                0..14,
+            )
+            .prop_map(move |rows| {
+                let x = rows.iter().flat_map(|(x, _)| x.clone()).collect();
+                let t = rows.iter().map(|(_, t)| *t).collect();
+                (x, Form::Classes(t, classes))
+            })
+        }),
+    ]
+}
+
+fn sigmoid_case<T: focal_loss::Float>(
+    x: &[f64],
+    form: &Form,
+    weights: Option<&[f64]>,
+    options: &SigmoidFocalOptions,
+) -> Result<(), TestCaseError> {
+    let single = T::NAME == "f32";
+    let xt: Vec<T> = x.iter().map(|&v| T::from_f64(v)).collect();
+    let x64: Vec<f64> = xt.iter().map(|v| v.to_f64()).collect();
+    let wt: Option<Vec<T>> = weights.map(|w| w.iter().map(|&v| T::from_f64(v)).collect());
+    let w64: Option<Vec<f64>> = wt.as_ref().map(|w| w.iter().map(|v| v.to_f64()).collect());
+    let soft_t: Vec<T>;
+    let soft_64: Vec<f64>;
+    let (targets_t, targets_64) = match form {
+        Form::Soft(y) => {
+            soft_t = y.iter().map(|&v| T::from_f64(v)).collect();
+            soft_64 = soft_t.iter().map(|v| v.to_f64()).collect();
+            (
+                SigmoidTargets::Soft(&soft_t[..]),
+                SigmoidTargets::Soft(&soft_64[..]),
+            )
+        }
+        Form::Labels(y) => (
+            SigmoidTargets::Labels(&y[..]),
+            SigmoidTargets::Labels(&y[..]),
+        ),
+        Form::Classes(t, c) => (
+            SigmoidTargets::Classes {
+                targets: &t[..],
+                classes: *c,
+            },
+            SigmoidTargets::Classes {
+                targets: &t[..],
+                classes: *c,
+            },
+        ),
+    };
+    let n = x.len();
+    let loss_len = if options.reduction == Reduction::None {
+        n
+    } else {
+        1
+    };
+    let (mut loss, mut grad) = (vec![T::default(); loss_len], vec![T::default(); n]);
+    sigmoid_focal_loss_grad(&xt, targets_t, wt.as_deref(), options, &mut loss, &mut grad).unwrap();
+    let (mut want_loss, mut want_grad) = (vec![0.0; loss_len], vec![0.0; n]);
+    reference::sigmoid_focal(
+        &x64,
+        &targets_64,
+        w64.as_deref(),
+        options,
+        Some(&mut want_loss),
+        Some(&mut want_grad),
+    );
+
+    // Per-element scales of the gradient and Hessian terms.
+    let (mut grad_scale, mut hess_scale) = (vec![0.0; n], vec![0.0; n]);
+    let count = match form {
+        Form::Classes(t, c) => t.iter().filter(|&&t| t >= 0).count() * c,
+        _ => n,
+    };
+    let divisor = match options.reduction {
+        Reduction::Mean if count > 0 => count as f64,
+        _ => 1.0,
+    };
+    for i in 0..n {
+        if let Some(y) = reference::element_target(&targets_64, i) {
+            let y = reference::smooth_binary_target(y, options.label_smoothing);
+            let w = w64.as_ref().map_or(1.0, |w| w[i]);
+            let (g, h) = term_scales(x64[i], y, options.gamma, options.alpha);
+            grad_scale[i] = w * g / divisor;
+            hess_scale[i] = w * h;
+        }
+    }
+    let widen = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<_>>();
+    let loss_scale = vec![0.0; loss_len];
+    check("loss", &widen(&loss), &want_loss, &loss_scale, single)?;
+    check("grad", &widen(&grad), &want_grad, &grad_scale, single)?;
+
+    let none = options.reduction(Reduction::None);
+    let (mut g, mut h) = (vec![T::default(); n], vec![T::default(); n]);
+    sigmoid_focal_grad_hess(
+        &xt,
+        targets_t,
+        wt.as_deref(),
+        &none,
+        Some(-0.5),
+        &mut g,
+        &mut h,
+    )
+    .unwrap();
+    let (mut want_g, mut want_h) = (vec![0.0; n], vec![0.0; n]);
+    reference::sigmoid_focal_grad_hess(
+        &x64,
+        &targets_64,
+        w64.as_deref(),
+        &none,
+        Some(-0.5),
+        &mut want_g,
+        &mut want_h,
+    );
+    let undivided: Vec<f64> = grad_scale.iter().map(|s| s * divisor).collect();
+    check("grad_hess.grad", &widen(&g), &want_g, &undivided, single)?;
+    check("hess", &widen(&h), &want_h, &hess_scale, single)?;
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn sigmoid_kernels_match_the_reference(
+        (x, form) in form(),
+        options in options(),
+        weighted in any::<bool>(),
+        weight_seed in prop::collection::vec(0.0..3.0f64, 70),
+    ) {
+        let weights: Option<Vec<f64>> = weighted.then(|| weight_seed[..x.len()].to_vec());
+        sigmoid_case::<f64>(&x, &form, weights.as_deref(), &options)?;
+        sigmoid_case::<f32>(&x, &form, weights.as_deref(), &options)?;
+    }
+
+    #[test]
+    fn softmax_kernels_match_the_reference(
+        batch in 0..5usize,
+        classes in 1..9usize,
+        spatial in 1..6usize,
+        logit_seed in prop::collection::vec(logit(), 64),
+        target_seed in prop::collection::vec(0..12i32, 32),
+        gamma in prop_oneof![Just(0.0), Just(2.0), 0.0..4.0f64],
+        alpha in prop_oneof![Just(None), (0.0..=1.0f64).prop_map(Some)],
+        per_class in any::<bool>(),
+        ls in prop_oneof![Just(0.0), 0.0..0.3f64],
+        reduction in prop_oneof![Just(Reduction::None), Just(Reduction::Sum), Just(Reduction::Mean)],
+    ) {
+        let mut options = SoftmaxFocalOptions::default()
+            .gamma(gamma)
+            .alpha(alpha)
+            .label_smoothing(ls)
+            .reduction(reduction);
+        if per_class {
+            options = options.class_alpha((0..classes).map(|k| 0.2 + 0.3 * k as f64).collect::<Vec<_>>());
+        }
+        let shape = SoftmaxShape::channels_first(batch, classes, spatial);
+        let positions = batch * spatial;
+        let n = positions * classes;
+        let x: Vec<f64> = (0..n).map(|i| logit_seed[(i * 7) % 64]).collect();
+        let targets: Vec<i32> = (0..positions)
+            .map(|p| {
+                let t = target_seed[p % 32];
+                if t >= classes as i32 { -100 } else { t }
+            })
+            .collect();
+        let loss_len = if reduction == Reduction::None { positions } else { 1 };
+        for single in [false, true] {
+            let (got_loss, got_grad, x64) = if single {
+                let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                let (mut loss, mut grad) = (vec![0.0f32; loss_len], vec![0.0f32; n]);
+                softmax_focal_loss_grad(&x32, &targets, shape, &options, &mut loss, &mut grad).unwrap();
+                let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+                (widen(&loss), widen(&grad), widen(&x32))
+            } else {
+                let (mut loss, mut grad) = (vec![0.0; loss_len], vec![0.0; n]);
+                softmax_focal_loss_grad(&x, &targets, shape, &options, &mut loss, &mut grad).unwrap();
+                (loss, grad, x.clone())
+            };
+            let (mut want_loss, mut want_grad) = (vec![0.0; loss_len], vec![0.0; n]);
+            reference::softmax_focal(&x64, &targets, shape, &options, Some(&mut want_loss), Some(&mut want_grad));
+            // With smoothing the gradient of a class is g_j·q_j − p_j·Σ_{k≠j} g_k with
+            // |g_k| ≤ (1+γ)·α_k·y_k: those terms can cancel, so they set the scale. One-hot
+            // rows have no cancelling terms: the largest component of the row is the scale.
+            let class_alpha = |k: usize| match &options.alpha {
+                focal_loss::SoftmaxAlpha::Off => 1.0,
+                focal_loss::SoftmaxAlpha::Uniform(a) => *a,
+                focal_loss::SoftmaxAlpha::PerClass(v) => v[k],
+            };
+            let mut scale = vec![0.0; n];
+            for nn in 0..batch {
+                for s in 0..spatial {
+                    let index = |j: usize| (nn * classes + j) * spatial + s;
+                    let row_max = (0..classes).map(|j| want_grad[index(j)].abs()).filter(|v| v.is_finite()).fold(0.0, f64::max);
+                    let t = targets[nn * spatial + s];
+                    let terms = if ls > 0.0 && t >= 0 {
+                        let weights: f64 = (0..classes)
+                            .map(|k| class_alpha(k) * (if k as i32 == t { 1.0 - ls } else { 0.0 } + ls / classes as f64))
+                            .sum();
+                        2.0 * (1.0 + gamma) * weights
+                    } else {
+                        0.0
+                    };
+                    for j in 0..classes {
+                        scale[index(j)] = row_max.max(terms);
+                    }
+                }
+            }
+            check("softmax loss", &got_loss, &want_loss, &vec![0.0; loss_len], single)?;
+            check("softmax grad", &got_grad, &want_grad, &scale, single)?;
+        }
+    }
+}
