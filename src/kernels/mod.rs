@@ -10,3 +10,6 @@ mod slots;
 pub(crate) mod softmax;
 
 pub(crate) use slots::SlotSum;
+
+#[cfg(test)]
+mod tests;

@@ -1,6 +1,6 @@
 //! Portable SIMD: the element trait, vector math and the runtime dispatch.
 
-mod dispatch;
+pub(crate) mod dispatch;
 mod math;
 mod real;
 
