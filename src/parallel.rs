@@ -6,12 +6,17 @@
 
 use crate::kernels::sigmoid::{Chunk, GRAD_HESS, Kernel, LOSS, LOSS_GRAD, Params, Targets};
 use crate::kernels::softmax;
+use crate::kernels::softmax_rows::RowsKernel;
 use crate::simd::{Real, SimdLevel};
 use rayon::prelude::*;
 
 /// Elements per chunk: a multiple of the 16 summation slots, large enough to amortise a
 /// task, small enough to balance two cores on a few hundred thousand elements.
 pub(crate) const CHUNK: usize = 16 * 1024;
+
+/// Row-major softmax rows with at least this many classes run the kernel vectorized along
+/// the row (a property of the shape only, so results do not depend on the SIMD level).
+pub(crate) const ROW_KERNEL_MIN_CLASSES: usize = 16;
 
 /// `Some` chunks of `out` of `size` elements, or `None` forever.
 fn optional_chunks<T>(
@@ -144,7 +149,15 @@ pub(crate) fn softmax<T: Real>(
             grad,
         })
         .collect();
-    let run = |chunk| level.run(softmax::Kernel { chunk, params });
+    // Rows of many classes are vectorized along the row; the rest across positions.
+    let along_rows = spatial == 1 && classes >= ROW_KERNEL_MIN_CLASSES;
+    let run = |chunk| {
+        if along_rows {
+            level.run(RowsKernel { chunk, params })
+        } else {
+            level.run(softmax::Kernel { chunk, params })
+        }
+    };
     let partial_sums: Vec<f64> = if chunks.len() <= 1 {
         chunks.into_iter().map(run).collect()
     } else {

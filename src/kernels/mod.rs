@@ -8,6 +8,7 @@
 pub(crate) mod sigmoid;
 mod slots;
 pub(crate) mod softmax;
+pub(crate) mod softmax_rows;
 
 pub(crate) use slots::SlotSum;
 

@@ -185,8 +185,16 @@ fn load_targets<T: Real, S: Simd>(
         Targets::Soft(y) => (v.load(&y[start..start + len]), in_range),
         Targets::Labels(labels) => {
             let mut y = [T::default(); SLOTS];
-            for (out, &label) in y.iter_mut().zip(&labels[start..start + len]) {
-                *out = T::narrow(f64::from(label));
+            let lanes = v.lanes();
+            if len == lanes {
+                // A fixed trip count: the compiler widens the bytes with vector instructions.
+                for (out, &label) in y[..lanes].iter_mut().zip(&labels[start..start + lanes]) {
+                    *out = T::from_u8(label);
+                }
+            } else {
+                for (out, &label) in y.iter_mut().zip(&labels[start..start + len]) {
+                    *out = T::from_u8(label);
+                }
             }
             (v.load(&y), in_range)
         }

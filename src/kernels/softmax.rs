@@ -68,6 +68,9 @@ impl Layout {
     /// Index of class `j` of `position`.
     #[inline(always)]
     fn index(self, position: usize, j: usize) -> usize {
+        if self.spatial == 1 {
+            return position * self.classes + j;
+        }
         let (n, s) = (position / self.spatial, position % self.spatial);
         (n * self.classes + j) * self.spatial + s
     }
@@ -222,7 +225,7 @@ fn row_max<T: Real, S: Simd>(
 
 /// `(e^(x − m), x − m rounded, its rounding error)`: 1 where `x = m` (also infinite).
 #[inline(always)]
-fn shifted_exp<T: Real, S: Simd>(
+pub(crate) fn shifted_exp<T: Real, S: Simd>(
     v: Lanes<T, S>,
     x: T::V<S>,
     m: T::V<S>,
@@ -242,7 +245,7 @@ fn shifted_exp<T: Real, S: Simd>(
 
 /// `q^γ = (num/den)^γ`.
 #[inline(always)]
-fn focal_factor<T: Real, S: Simd>(
+pub(crate) fn focal_factor<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<'_, T>,
     num: T::V<S>,

@@ -16,6 +16,8 @@ pub trait Real:
     fn widen(self) -> f64;
     /// The `f64` value rounded to the nearest `Self`.
     fn narrow(value: f64) -> Self;
+    /// A byte as a value (exact).
+    fn from_u8(value: u8) -> Self;
 
     /// `LANES` values of `Self`.
     type V<S: Simd>: Copy + Pod;
@@ -89,6 +91,10 @@ macro_rules! impl_real {
                 }
                 #[inline(always)]
                 fn narrow(value: f64) -> Self {
+                    value as $t
+                }
+                #[inline(always)]
+                fn from_u8(value: u8) -> Self {
                     value as $t
                 }
                 const MANTISSA_BITS: u32 = $mant;

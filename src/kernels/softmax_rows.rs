@@ -1,0 +1,262 @@
+//! Softmax focal loss for row-major `[N, C]` with many classes: vectorized over the classes
+//! of one row. Sums over a row go through the 16 fixed slots of [`SlotSum`], so a row's
+//! result does not depend on the vector width; the per-row scalars (Z, CE, q^γ, …) are
+//! computed on broadcast vectors with the same vector math as everything else.
+
+use super::SlotSum;
+use super::slots::SLOTS;
+use super::softmax::{Chunk, Params, focal_factor, shifted_exp};
+use crate::simd::{Lanes, Real};
+use pulp::{Simd, WithSimd};
+
+pub(crate) struct RowsKernel<'a, 'p, T> {
+    pub chunk: Chunk<'a, T>,
+    pub params: &'p Params<'p, T>,
+}
+
+const LANE_INDEX: [f64; SLOTS] = [
+    0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
+];
+
+/// Walks the classes of a row in blocks of 16 (every group of every block, past the end as
+/// empty vectors): `f(group, start, len, class_index)`.
+#[inline(always)]
+fn for_each_vector<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    classes: usize,
+    mut f: impl FnMut(usize, usize, usize, T::V<S>),
+) {
+    let lanes = v.lanes();
+    let lane_index_values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(LANE_INDEX[j]));
+    let lane_index = v.load(&lane_index_values);
+    for block in (0..classes).step_by(SLOTS) {
+        for group in 0..SLOTS / lanes {
+            let start = (block + group * lanes).min(classes);
+            let len = (start + lanes).min(classes) - start;
+            let index = v.add(lane_index, v.splat(T::narrow(start as f64)));
+            f(group, start, len, index);
+        }
+    }
+}
+
+impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> f64 {
+        let v = Lanes::<T, S>::new(simd);
+        let Chunk {
+            logits,
+            targets,
+            classes,
+            mut loss,
+            mut grad,
+            ..
+        } = self.chunk;
+        let params = self.params;
+        let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+        for (r, &target) in targets.iter().enumerate() {
+            let row = &logits[r * classes..(r + 1) * classes];
+            let mut grad_row = grad
+                .as_deref_mut()
+                .map(|g| &mut g[r * classes..(r + 1) * classes]);
+            let row_loss = if target == params.ignore_index {
+                if let Some(g) = grad_row {
+                    g.fill(T::default());
+                }
+                0.0
+            } else if params.smoothing.is_some() {
+                smoothed_row(v, params, row, target as usize, grad_row.as_deref_mut())
+            } else {
+                hard_row(v, params, row, target as usize, grad_row.as_deref_mut())
+            };
+            if let Some(out) = loss.as_deref_mut() {
+                out[r] = T::narrow(row_loss);
+            }
+            // Neumaier: rows in order.
+            let t = sum + row_loss;
+            compensation += if sum.abs() >= row_loss.abs() {
+                (sum - t) + row_loss
+            } else {
+                (row_loss - t) + sum
+            };
+            sum = t;
+        }
+        if sum.is_finite() {
+            sum + compensation
+        } else {
+            sum
+        }
+    }
+}
+
+/// The maximum of a row, NaN when it holds a NaN.
+#[inline(always)]
+fn row_max<T: Real, S: Simd>(v: Lanes<T, S>, row: &[T]) -> T {
+    let mut m = v.c(f64::NEG_INFINITY);
+    let mut nan = v.c(0.0);
+    for chunk in row.chunks(v.lanes()) {
+        let x = v.load(chunk);
+        // Missing lanes load as 0: keep them out of the maximum.
+        let x = if chunk.len() < v.lanes() {
+            let mut padded = [T::narrow(f64::NEG_INFINITY); SLOTS];
+            padded[..chunk.len()].copy_from_slice(chunk);
+            v.load(&padded)
+        } else {
+            x
+        };
+        m = v.select(v.gt(x, m), x, m);
+        nan = v.select(v.is_nan(x), x, nan);
+    }
+    let mut lanes = [T::default(); SLOTS];
+    v.store(&mut lanes, m);
+    let mut nans = [T::default(); SLOTS];
+    v.store(&mut nans, nan);
+    if nans[..v.lanes()].iter().any(|x| x.widen().is_nan()) {
+        return T::narrow(f64::NAN);
+    }
+    lanes[..v.lanes()].iter().fold(
+        T::narrow(f64::NEG_INFINITY),
+        |m, &x| if x > m { x } else { m },
+    )
+}
+
+#[inline(always)]
+fn hard_row<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<'_, T>,
+    row: &[T],
+    target: usize,
+    mut grad: Option<&mut [T]>,
+) -> f64 {
+    let zero = v.c(0.0);
+    let one = v.c(1.0);
+    let classes = row.len();
+    let m = v.splat(row_max(v, row));
+    let target_index = v.splat(T::narrow(target as f64));
+    let mut others = SlotSum::<T, S>::new(v);
+    for_each_vector(v, classes, |group, start, len, index| {
+        let x = v.load(&row[start..start + len]);
+        let (e, _, _) = shifted_exp(v, x, m);
+        let in_row = v.lt(index, v.splat(T::narrow(classes as f64)));
+        let counted = v.and(in_row, v.not(v.eq(index, target_index)));
+        others.add(v, group, v.select(counted, e, zero));
+        if let Some(grad) = grad.as_deref_mut() {
+            v.store(&mut grad[start..start + len], e);
+        }
+    });
+    let others = v.splat(T::narrow(others.total(v)));
+    let x_t = v.splat(row[target]);
+    let (e_t, d_t, err_t) = shifted_exp(v, x_t, m);
+    let z = v.add(e_t, others);
+    let ce = v.select(
+        v.eq(x_t, m),
+        v.ln_1p(others),
+        v.sub(v.sub(v.ln(z), d_t), err_t),
+    );
+    let q = v.div(others, z);
+    let p_t = v.div(e_t, z);
+    let scale = v.mul(
+        v.splat(params.class_alpha[target]),
+        focal_factor(v, params, others, z),
+    );
+    let loss = v.zero_times(scale, ce);
+    if let Some(grad) = grad {
+        let h = v.select(v.eq(q, zero), one, v.div(ce, q));
+        let p_h = v.select(v.eq(p_t, zero), zero, v.mul(p_t, h));
+        let c = v.neg(v.mul(scale, v.fma(v.splat(params.gamma), p_h, one)));
+        let grad_scale = v.splat(params.grad_scale);
+        let factor = v.mul(v.neg(v.div(c, z)), grad_scale);
+        for chunk in grad.chunks_mut(v.lanes()) {
+            let e = v.load(chunk);
+            v.store(chunk, v.mul(factor, e));
+        }
+        grad[target] = v.first(v.mul(v.mul(c, q), grad_scale));
+    }
+    v.first(loss).widen()
+}
+
+#[inline(always)]
+fn smoothed_row<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<'_, T>,
+    row: &[T],
+    target: usize,
+    mut grad: Option<&mut [T]>,
+) -> f64 {
+    let zero = v.c(0.0);
+    let one = v.c(1.0);
+    let classes = row.len();
+    let (keep, add) = params.smoothing.expect("smoothing");
+    let max = row_max(v, row);
+    let m = v.splat(max);
+    // The first maximum (e = 1) is left out of S*; a NaN row has none (everything is NaN).
+    let first_max = row.iter().position(|&x| x == max).unwrap_or(classes);
+    let first_max_index = v.splat(T::narrow(first_max as f64));
+    let target_index = v.splat(T::narrow(target as f64));
+    let classes_v = v.splat(T::narrow(classes as f64));
+    let mut without_max = SlotSum::<T, S>::new(v);
+    for_each_vector(v, classes, |group, start, len, index| {
+        let (e, _, _) = shifted_exp(v, v.load(&row[start..start + len]), m);
+        let counted = v.and(v.lt(index, classes_v), v.not(v.eq(index, first_max_index)));
+        without_max.add(v, group, v.select(counted, e, zero));
+    });
+    let without_max = v.splat(T::narrow(without_max.total(v)));
+    let z = v.add(without_max, one);
+    let ln_z = v.ln(z);
+    let ln_1p_without_max = v.ln_1p(without_max);
+    let gamma = v.splat(params.gamma);
+    let target_weight = v.splat(T::narrow(keep.widen() + add.widen()));
+    let terms = |index: T::V<S>, x: T::V<S>, alpha: T::V<S>| {
+        let (e, d, err) = shifted_exp(v, x, m);
+        let others = v.select(v.eq(index, first_max_index), without_max, v.sub(z, e));
+        let ce = v.select(v.eq(x, m), ln_1p_without_max, v.sub(v.sub(ln_z, d), err));
+        let q = v.div(others, z);
+        let p = v.div(e, z);
+        let y = v.select(v.eq(index, target_index), target_weight, v.splat(add));
+        let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, z));
+        let h = v.select(v.eq(q, zero), one, v.div(ce, q));
+        let p_h = v.select(v.eq(p, zero), zero, v.mul(p, h));
+        let g = v.neg(v.mul(scale, v.fma(gamma, p_h, one)));
+        (v.zero_times(scale, ce), g, q, p)
+    };
+    let mut loss = SlotSum::<T, S>::new(v);
+    let mut g_sum = SlotSum::<T, S>::new(v);
+    let mut g_others_of_target = SlotSum::<T, S>::new(v);
+    for_each_vector(v, classes, |group, start, len, index| {
+        let x = v.load(&row[start..start + len]);
+        let alpha = v.load(&params.class_alpha[start..start + len]);
+        let (l, g, _, _) = terms(index, x, alpha);
+        let in_row = v.lt(index, classes_v);
+        loss.add(v, group, v.select(in_row, l, zero));
+        g_sum.add(v, group, v.select(in_row, g, zero));
+        let not_target = v.and(in_row, v.not(v.eq(index, target_index)));
+        g_others_of_target.add(v, group, v.select(not_target, g, zero));
+        if let Some(grad) = grad.as_deref_mut() {
+            v.store(&mut grad[start..start + len], g);
+        }
+    });
+    if let Some(grad) = grad {
+        let g_sum = v.splat(T::narrow(g_sum.total(v)));
+        let g_others_of_target = v.splat(T::narrow(g_others_of_target.total(v)));
+        let grad_scale = v.splat(params.grad_scale);
+        for_each_vector(v, classes, |_, start, len, index| {
+            if len == 0 {
+                return;
+            }
+            let x = v.load(&row[start..start + len]);
+            let alpha = v.load(&params.class_alpha[start..start + len]);
+            let (_, _, q, p) = terms(index, x, alpha);
+            let g = v.load(&grad[start..start + len]);
+            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k; the sum without the target directly.
+            let g_others = v.select(
+                v.eq(index, target_index),
+                g_others_of_target,
+                v.sub(g_sum, g),
+            );
+            let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
+            v.store(&mut grad[start..start + len], value);
+        });
+    }
+    loss.total(v)
+}
