@@ -66,9 +66,9 @@ impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
                 }
                 0.0
             } else if params.smoothing.is_some() {
-                smoothed_row(v, params, row, target as usize, grad_row.as_deref_mut())
+                smoothed_row(v, params, row, target as usize, grad_row)
             } else {
-                hard_row(v, params, row, target as usize, grad_row.as_deref_mut())
+                hard_row(v, params, row, target as usize, grad_row)
             };
             if let Some(out) = loss.as_deref_mut() {
                 out[r] = T::narrow(row_loss);
