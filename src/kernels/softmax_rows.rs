@@ -57,7 +57,7 @@ impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
         let (mut sum, mut compensation) = (0.0f64, 0.0f64);
         for (r, &target) in targets.iter().enumerate() {
             let row = &logits[r * classes..(r + 1) * classes];
-            let mut grad_row = grad
+            let grad_row = grad
                 .as_deref_mut()
                 .map(|g| &mut g[r * classes..(r + 1) * classes]);
             let row_loss = if target == params.ignore_index {
