@@ -707,32 +707,11 @@ fn loss_len(reduction: Reduction, elements: usize) -> usize {
     }
 }
 
-/// Runs `f` with at most `threads` threads (0: the library default).
-///
-/// The kernels split work over rayon's global pool only above one chunk of
-/// `crate::parallel::CHUNK` elements (sigmoid: elements; softmax: whole samples, so never
-/// below that either): up to that size, or when the limit is not below the size of the
-/// global pool, `f` runs as is. Otherwise it runs in a pool of `threads` threads built for the
-/// call, with the calling thread's SIMD level (a thread-local override included). A limit of
-/// 1 never asks for the size of the global pool (that would start it).
-///
-/// A stopgap until the kernels' driver takes a thread limit itself (a sequential path for
-/// 1, no pool to build per call).
-fn with_threads<R: Send>(threads: u32, elements: usize, f: impl FnOnce() -> R + Send) -> Status<R> {
+/// Runs `f` with at most `threads` threads (0: the library default, 1: the calling thread
+/// only). The limit bounds how many chunks run at once; the results do not depend on it.
+fn with_threads<R: Send>(threads: u32, f: impl FnOnce() -> R + Send) -> Status<R> {
     let limit = usize::try_from(threads).unwrap_or(usize::MAX);
-    let fits = limit == 0
-        || elements <= crate::parallel::CHUNK
-        || (limit > 1 && limit >= rayon::current_num_threads());
-    if fits {
-        return Ok(f());
-    }
-    let level = crate::simd_level();
-    let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(limit)
-        .build()
-        .map_err(|_| FocalStatus::FocalErrorInternal)?;
-    pool.install(|| crate::with_simd_level(level, f))
-        .map_err(FocalStatus::from)
+    Ok(crate::parallel::with_thread_limit(limit, f))
 }
 
 /// The targets of a sigmoid call as C passes them.
@@ -814,7 +793,7 @@ unsafe fn sigmoid<T: Float>(
                 },
             }
         };
-        with_threads(opt.threads, n, || {
+        with_threads(opt.threads, || {
             sigmoid_focal_outputs(logits, targets, weights, &options, loss, grad)
         })??;
         Ok(())
@@ -880,7 +859,7 @@ unsafe fn softmax<T: Float>(
             normalizer: normalizer(opt.normalizer),
             ignore_index: opt.ignore_index,
         };
-        with_threads(opt.threads, elements, || {
+        with_threads(opt.threads, || {
             softmax_focal_outputs(logits, targets, shape, &options, loss, grad)
         })??;
         Ok(())
@@ -935,7 +914,7 @@ unsafe fn grad_hess<T: Float>(
         let (Some(grad), Some(hess)) = (grad, hess) else {
             unreachable!("grad and hess are non-NULL (checked by `require`)")
         };
-        with_threads(opt.threads, n, || {
+        with_threads(opt.threads, || {
             crate::sigmoid_focal_grad_hess(
                 logits,
                 SigmoidTargets::Soft(targets),

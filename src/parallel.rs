@@ -18,6 +18,49 @@ pub(crate) const CHUNK: usize = 16 * 1024;
 /// the row (a property of the shape only, so results do not depend on the SIMD level).
 pub(crate) const ROW_KERNEL_MIN_CLASSES: usize = 16;
 
+thread_local! {
+    /// At most this many threads for the calls made from this thread (0: no limit).
+    static THREAD_LIMIT: core::cell::Cell<usize> = const { core::cell::Cell::new(0) };
+}
+
+/// Runs `f` with the library calls it makes from this thread using at most `limit` threads
+/// (0: rayon's pool as it is; 1: the calling thread only). The results do not change.
+pub(crate) fn with_thread_limit<R>(limit: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(usize);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            THREAD_LIMIT.with(|l| l.set(self.0));
+        }
+    }
+    let _restore = Restore(THREAD_LIMIT.with(|l| l.replace(limit)));
+    f()
+}
+
+/// The partial sums of `run` over `chunks`, in chunk order, on at most the thread limit.
+fn map_chunks<C: Send>(chunks: Vec<C>, run: impl Fn(C) -> f64 + Sync + Send) -> Vec<f64> {
+    let limit = THREAD_LIMIT.with(|l| l.get());
+    if chunks.len() <= 1 || limit == 1 {
+        return chunks.into_iter().map(run).collect();
+    }
+    if limit == 0 || limit >= rayon::current_num_threads() {
+        return chunks.into_par_iter().map(run).collect();
+    }
+    // At most `limit` tasks, each a contiguous run of chunks.
+    let per_task = chunks.len().div_ceil(limit);
+    let mut tasks: Vec<Vec<C>> = Vec::with_capacity(limit);
+    for chunk in chunks {
+        match tasks.last_mut() {
+            Some(task) if task.len() < per_task => task.push(chunk),
+            _ => tasks.push(vec![chunk]),
+        }
+    }
+    tasks
+        .into_par_iter()
+        .map(|task| task.into_iter().map(&run).collect::<Vec<f64>>())
+        .collect::<Vec<_>>()
+        .concat()
+}
+
 /// `Some` chunks of `out` of `size` elements, or `None` forever.
 fn optional_chunks<T>(
     out: Option<&mut [T]>,
@@ -106,12 +149,7 @@ pub(crate) fn sigmoid<T: Real>(
             (true, SigmoidOutputs::GradHess) => kernel!(true, GRAD_HESS),
         }
     };
-    let partial_sums: Vec<f64> = if chunks.len() <= 1 {
-        chunks.into_iter().map(run).collect()
-    } else {
-        chunks.into_par_iter().map(run).collect()
-    };
-    ordered_sum(&partial_sums)
+    ordered_sum(&map_chunks(chunks, run))
 }
 
 /// Runs the softmax kernel over `batch` samples of `classes × spatial` logits and returns the
@@ -158,12 +196,7 @@ pub(crate) fn softmax<T: Real>(
             level.run(softmax::Kernel { chunk, params })
         }
     };
-    let partial_sums: Vec<f64> = if chunks.len() <= 1 {
-        chunks.into_iter().map(run).collect()
-    } else {
-        chunks.into_par_iter().map(run).collect()
-    };
-    ordered_sum(&partial_sums)
+    ordered_sum(&map_chunks(chunks, run))
 }
 
 /// Neumaier's sum of the chunks' partial sums, in chunk order.
