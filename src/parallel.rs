@@ -4,6 +4,7 @@
 //! count), each chunk returns its partial sum, and the partial sums are combined in chunk
 //! order: the result has the same bits for any number of threads.
 
+use crate::kernels::OrderedSum;
 use crate::kernels::sigmoid::{Chunk, GRAD_HESS, Kernel, LOSS, LOSS_GRAD, Params, Targets};
 use crate::kernels::softmax;
 use crate::kernels::softmax_rows::RowsKernel;
@@ -199,21 +200,11 @@ pub(crate) fn softmax<T: Real>(
     ordered_sum(&map_chunks(chunks, run))
 }
 
-/// Neumaier's sum of the chunks' partial sums, in chunk order.
+/// The chunks' partial sums added in chunk order.
 fn ordered_sum(values: &[f64]) -> f64 {
-    let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+    let mut sum = OrderedSum::default();
     for &value in values {
-        let t = sum + value;
-        compensation += if sum.abs() >= value.abs() {
-            (sum - t) + value
-        } else {
-            (value - t) + sum
-        };
-        sum = t;
+        sum.add(value);
     }
-    if sum.is_finite() {
-        sum + compensation
-    } else {
-        sum
-    }
+    sum.total()
 }

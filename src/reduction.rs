@@ -26,3 +26,13 @@ pub enum Reduction {
     #[default]
     Mean,
 }
+
+/// What the summed loss is divided by: 1 for `None`/`Sum`, the normaliser or the count of
+/// counted elements for `Mean`; 0 for a mean over nothing (whose result is 0, not 0/0).
+pub(crate) fn divisor(reduction: Reduction, normalizer: Option<f64>, count: usize) -> f64 {
+    match (reduction, normalizer) {
+        (Reduction::None | Reduction::Sum, _) => 1.0,
+        (Reduction::Mean, Some(v)) => v,
+        (Reduction::Mean, None) => count as f64,
+    }
+}

@@ -238,11 +238,7 @@ fn run<T: Float>(
         .iter()
         .filter(|&&t| t != options.ignore_index)
         .count();
-    let divisor = match (options.reduction, options.normalizer) {
-        (Reduction::None | Reduction::Sum, _) => 1.0,
-        (Reduction::Mean, Some(v)) => v,
-        (Reduction::Mean, None) => count as f64,
-    };
+    let divisor = crate::reduction::divisor(options.reduction, options.normalizer, count);
     if divisor == 0.0 || shape.classes == 0 {
         // A mean over nothing (or no data): 0, with a zero gradient (not 0/0).
         if let Some(loss) = loss {

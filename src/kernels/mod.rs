@@ -10,7 +10,7 @@ mod slots;
 pub(crate) mod softmax;
 pub(crate) mod softmax_rows;
 
-pub(crate) use slots::SlotSum;
+pub(crate) use slots::{OrderedSum, SlotSum, lane_index};
 
 #[cfg(test)]
 mod tests;

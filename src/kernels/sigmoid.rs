@@ -8,8 +8,8 @@
 //! soft-target formulas of `shared/MATH.md` are then evaluated in this form; at `y ∈ {0, 1}`
 //! they reduce to the hard-target ones with the same bits as the hard-only kernel.
 
-use super::SlotSum;
 use super::slots::SLOTS;
+use super::{SlotSum, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
 
@@ -104,11 +104,6 @@ pub(crate) struct Kernel<'a, 'p, T, const SOFT: bool, const MODE: u8> {
     pub params: &'p Params<T>,
 }
 
-/// `[0, 1, …, 15]`: lane indices, for the mask of a partial vector.
-const LANE_INDEX: [f64; SLOTS] = [
-    0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
-];
-
 impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, SOFT, MODE> {
     type Output = f64;
 
@@ -125,8 +120,7 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
             mut hess,
         } = self.chunk;
         let params = self.params;
-        let lane_index_values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(LANE_INDEX[j]));
-        let lane_index = v.load(&lane_index_values);
+        let lane_index = lane_index(v);
         let n = logits.len();
         let mut sum = SlotSum::<T, S>::new(v);
         for block in (0..n).step_by(SLOTS) {

@@ -61,3 +61,39 @@ impl<T: Real, S: Simd> SlotSum<T, S> {
         level[0]
     }
 }
+
+/// `[0, 1, …, LANES − 1]` as a vector: compared with a length it masks a partial vector.
+#[inline(always)]
+pub(crate) fn lane_index<T: Real, S: Simd>(v: Lanes<T, S>) -> T::V<S> {
+    let values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(j as f64));
+    v.load(&values)
+}
+
+/// Neumaier's compensated sum of `f64` values added in a fixed order.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct OrderedSum {
+    sum: f64,
+    compensation: f64,
+}
+
+impl OrderedSum {
+    #[inline(always)]
+    pub fn add(&mut self, value: f64) {
+        let t = self.sum + value;
+        self.compensation += if self.sum.abs() >= value.abs() {
+            (self.sum - t) + value
+        } else {
+            (value - t) + self.sum
+        };
+        self.sum = t;
+    }
+
+    /// The sum; an infinite or NaN sum as it is (its compensation would be ∞ − ∞).
+    pub fn total(&self) -> f64 {
+        if self.sum.is_finite() {
+            self.sum + self.compensation
+        } else {
+            self.sum
+        }
+    }
+}

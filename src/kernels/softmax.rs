@@ -12,8 +12,8 @@
 //! `−c·p_j` elsewhere. Label smoothing uses the soft-target form with
 //! `S_o,k = Z − e_k` (or the sum without the maximum, for the maximum).
 
-use super::SlotSum;
 use super::slots::SLOTS;
+use super::{SlotSum, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
 
@@ -123,11 +123,6 @@ impl Layout {
     }
 }
 
-/// `[0, 1, …, 15]`: lane indices, for the mask of a partial vector.
-const LANE_INDEX: [f64; SLOTS] = [
-    0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
-];
-
 impl<T: Real> WithSimd for Kernel<'_, '_, T> {
     type Output = f64;
 
@@ -145,8 +140,7 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
         } = self.chunk;
         let params = self.params;
         let layout = Layout { classes, spatial };
-        let lane_index_values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(LANE_INDEX[j]));
-        let lane_index = v.load(&lane_index_values);
+        let lane_index = lane_index(v);
         let positions = targets.len();
         let mut sum = SlotSum::<T, S>::new(v);
         for block in (0..positions).step_by(SLOTS) {
@@ -267,6 +261,23 @@ pub(crate) fn focal_factor<T: Real, S: Simd>(
     }
 }
 
+/// `−scale·(1 + γ·p·h)` with `h = CE/q` (1 where `q = 0`, its limit) and `p·h = 0` where
+/// `p = 0`: the derivative of a class's focal term through its probability, times `p`.
+#[inline(always)]
+pub(crate) fn focal_slope<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<'_, T>,
+    scale: T::V<S>,
+    ce: T::V<S>,
+    q: T::V<S>,
+    p: T::V<S>,
+) -> T::V<S> {
+    let (zero, one) = (v.c(0.0), v.c(1.0));
+    let h = v.select(v.eq(q, zero), one, v.div(ce, q));
+    let p_h = v.select(v.eq(p, zero), zero, v.mul(p, h));
+    v.neg(v.mul(scale, v.fma(v.splat(params.gamma), p_h, one)))
+}
+
 /// One-hot targets: returns the position losses; writes the gradient when asked.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -282,7 +293,6 @@ fn hard<T: Real, S: Simd>(
     active: T::M<S>,
 ) -> T::V<S> {
     let zero = v.c(0.0);
-    let one = v.c(1.0);
     let m = row_max(v, layout, logits, vector);
     let (mut others, mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero, zero);
     for j in 0..layout.classes {
@@ -311,9 +321,7 @@ fn hard<T: Real, S: Simd>(
     // α_t = 0 with an infinite CE (x_t = −∞) is 0; a NaN row stays NaN.
     let loss = v.zero_times(scale, ce);
     if let Some(grad) = grad {
-        let h = v.select(v.eq(q, zero), one, v.div(ce, q));
-        let p_h = v.select(v.eq(p_t, zero), zero, v.mul(p_t, h));
-        let c = v.neg(v.mul(scale, v.fma(v.splat(params.gamma), p_h, one)));
+        let c = focal_slope(v, params, scale, ce, q, p_t);
         let grad_scale = v.splat(params.grad_scale);
         let c_over_z = v.div(c, z);
         let at_target = v.mul(v.mul(c, q), grad_scale);
@@ -348,7 +356,6 @@ fn smoothed<T: Real, S: Simd>(
     let zero = v.c(0.0);
     let one = v.c(1.0);
     let (keep, add) = params.smoothing.expect("smoothing");
-    let gamma = v.splat(params.gamma);
     let m = row_max(v, layout, logits, vector);
     // Z, and S* = the sum without the first maximum (whose e is 1).
     let mut without_max = zero;
@@ -385,9 +392,7 @@ fn smoothed<T: Real, S: Simd>(
         let scale = v.mul(weight, focal_factor(v, params, others, z));
         loss = v.add(loss, v.zero_times(scale, ce));
         if let Some(grad) = grad.as_deref_mut() {
-            let h = v.select(v.eq(q, zero), one, v.div(ce, q));
-            let p_h = v.select(v.eq(p, zero), zero, v.mul(p, h));
-            let g = v.neg(v.mul(scale, v.fma(gamma, p_h, one)));
+            let g = focal_slope(v, params, scale, ce, q, p);
             g_sum = v.add(g_sum, g);
             g_others_of_target = v.add(g_others_of_target, v.select(is_target, zero, g));
             layout.store(v, grad, vector, j, g);

@@ -3,9 +3,9 @@
 //! result does not depend on the vector width; the per-row scalars (Z, CE, q^γ, …) are
 //! computed on broadcast vectors with the same vector math as everything else.
 
-use super::SlotSum;
 use super::slots::SLOTS;
-use super::softmax::{Chunk, Params, focal_factor, shifted_exp};
+use super::softmax::{Chunk, Params, focal_factor, focal_slope, shifted_exp};
+use super::{OrderedSum, SlotSum, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
 
@@ -13,10 +13,6 @@ pub(crate) struct RowsKernel<'a, 'p, T> {
     pub chunk: Chunk<'a, T>,
     pub params: &'p Params<'p, T>,
 }
-
-const LANE_INDEX: [f64; SLOTS] = [
-    0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0, 8.0, 9.0, 10.0, 11.0, 12.0, 13.0, 14.0, 15.0,
-];
 
 /// Walks the classes of a row in blocks of 16 (every group of every block, past the end as
 /// empty vectors): `f(group, start, len, class_index)`.
@@ -27,8 +23,7 @@ fn for_each_vector<T: Real, S: Simd>(
     mut f: impl FnMut(usize, usize, usize, T::V<S>),
 ) {
     let lanes = v.lanes();
-    let lane_index_values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(LANE_INDEX[j]));
-    let lane_index = v.load(&lane_index_values);
+    let lane_index = lane_index(v);
     for block in (0..classes).step_by(SLOTS) {
         for group in 0..SLOTS / lanes {
             let start = (block + group * lanes).min(classes);
@@ -54,7 +49,7 @@ impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
             ..
         } = self.chunk;
         let params = self.params;
-        let (mut sum, mut compensation) = (0.0f64, 0.0f64);
+        let mut sum = OrderedSum::default();
         for (r, &target) in targets.iter().enumerate() {
             let row = &logits[r * classes..(r + 1) * classes];
             let grad_row = grad
@@ -73,20 +68,9 @@ impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
             if let Some(out) = loss.as_deref_mut() {
                 out[r] = T::narrow(row_loss);
             }
-            // Neumaier: rows in order.
-            let t = sum + row_loss;
-            compensation += if sum.abs() >= row_loss.abs() {
-                (sum - t) + row_loss
-            } else {
-                (row_loss - t) + sum
-            };
-            sum = t;
+            sum.add(row_loss);
         }
-        if sum.is_finite() {
-            sum + compensation
-        } else {
-            sum
-        }
+        sum.total()
     }
 }
 
@@ -130,7 +114,6 @@ fn hard_row<T: Real, S: Simd>(
     mut grad: Option<&mut [T]>,
 ) -> f64 {
     let zero = v.c(0.0);
-    let one = v.c(1.0);
     let classes = row.len();
     let m = v.splat(row_max(v, row));
     let target_index = v.splat(T::narrow(target as f64));
@@ -162,9 +145,7 @@ fn hard_row<T: Real, S: Simd>(
     );
     let loss = v.zero_times(scale, ce);
     if let Some(grad) = grad {
-        let h = v.select(v.eq(q, zero), one, v.div(ce, q));
-        let p_h = v.select(v.eq(p_t, zero), zero, v.mul(p_t, h));
-        let c = v.neg(v.mul(scale, v.fma(v.splat(params.gamma), p_h, one)));
+        let c = focal_slope(v, params, scale, ce, q, p_t);
         let grad_scale = v.splat(params.grad_scale);
         let factor = v.mul(v.neg(v.div(c, z)), grad_scale);
         for chunk in grad.chunks_mut(v.lanes()) {
@@ -205,7 +186,6 @@ fn smoothed_row<T: Real, S: Simd>(
     let z = v.add(without_max, one);
     let ln_z = v.ln(z);
     let ln_1p_without_max = v.ln_1p(without_max);
-    let gamma = v.splat(params.gamma);
     let target_weight = v.splat(T::narrow(keep.widen() + add.widen()));
     let terms = |index: T::V<S>, x: T::V<S>, alpha: T::V<S>| {
         let (e, d, err) = shifted_exp(v, x, m);
@@ -215,9 +195,7 @@ fn smoothed_row<T: Real, S: Simd>(
         let p = v.div(e, z);
         let y = v.select(v.eq(index, target_index), target_weight, v.splat(add));
         let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, z));
-        let h = v.select(v.eq(q, zero), one, v.div(ce, q));
-        let p_h = v.select(v.eq(p, zero), zero, v.mul(p, h));
-        let g = v.neg(v.mul(scale, v.fma(gamma, p_h, one)));
+        let g = focal_slope(v, params, scale, ce, q, p);
         (v.zero_times(scale, ce), g, q, p)
     };
     let mut loss = SlotSum::<T, S>::new(v);
