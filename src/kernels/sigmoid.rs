@@ -133,20 +133,19 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
                 let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
                 let (y, active) = load_targets(v, &targets, start, len, in_range);
                 let x = v.load(&logits[start..end]);
-                let weight = weights.map(|w| v.load(&w[start..end]));
+                let weight = match weights {
+                    Some(w) => Some(v.load(&w[start..end])),
+                    None => None,
+                };
                 let d = element::<T, S, SOFT, MODE>(v, params, x, y);
                 let zero = v.c(0.0);
-                let weighted = |value: T::V<S>| match weight {
-                    Some(w) => v.zero_times(w, value),
-                    None => value,
-                };
-                let element_loss = v.select(active, weighted(d.loss), zero);
+                let element_loss = v.select(active, weighted(v, weight, d.loss), zero);
                 sum.add(v, group, element_loss);
                 if let Some(out) = loss.as_deref_mut() {
                     v.store(&mut out[start..end], element_loss);
                 }
                 if let Some(out) = grad.as_deref_mut() {
-                    let g = v.mul(weighted(d.grad), v.splat(params.grad_scale));
+                    let g = v.mul(weighted(v, weight, d.grad), v.splat(params.grad_scale));
                     v.store(&mut out[start..end], v.select(active, g, zero));
                 }
                 if let Some(out) = hess.as_deref_mut() {
@@ -158,11 +157,25 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
                         }
                         None => d.hess,
                     };
-                    v.store(&mut out[start..end], v.select(active, weighted(h), zero));
+                    v.store(
+                        &mut out[start..end],
+                        v.select(active, weighted(v, weight, h), zero),
+                    );
                 }
             }
         }
         sum.total(v)
+    }
+}
+
+/// `weight·value` (0 where the weight is 0, even for an infinite value), or `value`.
+/// (Functions, not closures, in the kernels: a closure that is not inlined is compiled
+/// without the SIMD level's target features, and every vector operation in it becomes a call.)
+#[inline(always)]
+fn weighted<T: Real, S: Simd>(v: Lanes<T, S>, weight: Option<T::V<S>>, value: T::V<S>) -> T::V<S> {
+    match weight {
+        Some(w) => v.zero_times(w, value),
+        None => value,
     }
 }
 

@@ -245,16 +245,15 @@ pub(crate) fn focal_factor<T: Real, S: Simd>(
     num: T::V<S>,
     den: T::V<S>,
 ) -> T::V<S> {
-    let q = || v.div(num, den);
     match params.integer_gamma {
         Some(0) => v.c(1.0),
-        Some(1) => q(),
+        Some(1) => v.div(num, den),
         Some(2) => {
-            let q = q();
+            let q = v.div(num, den);
             v.mul(q, q)
         }
         Some(3) => {
-            let q = q();
+            let q = v.div(num, den);
             v.mul(v.mul(q, q), q)
         }
         _ => v.pow_ratio(num, den, v.splat(params.gamma), v.splat(params.gamma_low)),

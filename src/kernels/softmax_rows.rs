@@ -14,23 +14,45 @@ pub(crate) struct RowsKernel<'a, 'p, T> {
     pub params: &'p Params<'p, T>,
 }
 
-/// Walks the classes of a row in blocks of 16 (every group of every block, past the end as
-/// empty vectors): `f(group, start, len, class_index)`.
-#[inline(always)]
-fn for_each_vector<T: Real, S: Simd>(
-    v: Lanes<T, S>,
+/// The vectors of a row of `classes` values in blocks of 16 — every group of every block, past
+/// the end as empty vectors, as the slot sums need: `(group, start, len)`. An iterator rather
+/// than a closure-taking helper: closures that are not inlined lose the SIMD target features.
+struct Vectors {
     classes: usize,
-    mut f: impl FnMut(usize, usize, usize, T::V<S>),
-) {
-    let lanes = v.lanes();
-    let lane_index = lane_index(v);
-    for block in (0..classes).step_by(SLOTS) {
-        for group in 0..SLOTS / lanes {
-            let start = (block + group * lanes).min(classes);
-            let len = (start + lanes).min(classes) - start;
-            let index = v.add(lane_index, v.splat(T::narrow(start as f64)));
-            f(group, start, len, index);
+    lanes: usize,
+    block: usize,
+    group: usize,
+}
+
+impl Vectors {
+    #[inline(always)]
+    fn new(classes: usize, lanes: usize) -> Self {
+        Self {
+            classes,
+            lanes,
+            block: 0,
+            group: 0,
         }
+    }
+}
+
+impl Iterator for Vectors {
+    type Item = (usize, usize, usize);
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.block >= self.classes {
+            return None;
+        }
+        let group = self.group;
+        let start = (self.block + group * self.lanes).min(self.classes);
+        let len = (start + self.lanes).min(self.classes) - start;
+        self.group += 1;
+        if self.group == SLOTS / self.lanes {
+            self.group = 0;
+            self.block += SLOTS;
+        }
+        Some((group, start, len))
     }
 }
 
@@ -118,7 +140,9 @@ fn hard_row<T: Real, S: Simd>(
     let m = v.splat(row_max(v, row));
     let target_index = v.splat(T::narrow(target as f64));
     let mut others = SlotSum::<T, S>::new(v);
-    for_each_vector(v, classes, |group, start, len, index| {
+    let first_lanes = lane_index(v);
+    for (group, start, len) in Vectors::new(classes, v.lanes()) {
+        let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
         let x = v.load(&row[start..start + len]);
         let (e, _, _) = shifted_exp(v, x, m);
         let in_row = v.lt(index, v.splat(T::narrow(classes as f64)));
@@ -127,7 +151,7 @@ fn hard_row<T: Real, S: Simd>(
         if let Some(grad) = grad.as_deref_mut() {
             v.store(&mut grad[start..start + len], e);
         }
-    });
+    }
     let others = v.splat(T::narrow(others.total(v)));
     let x_t = v.splat(row[target]);
     let (e_t, d_t, err_t) = shifted_exp(v, x_t, m);
@@ -177,34 +201,38 @@ fn smoothed_row<T: Real, S: Simd>(
     let target_index = v.splat(T::narrow(target as f64));
     let classes_v = v.splat(T::narrow(classes as f64));
     let mut without_max = SlotSum::<T, S>::new(v);
-    for_each_vector(v, classes, |group, start, len, index| {
+    let first_lanes = lane_index(v);
+    for (group, start, len) in Vectors::new(classes, v.lanes()) {
+        let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
         let (e, _, _) = shifted_exp(v, v.load(&row[start..start + len]), m);
         let counted = v.and(v.lt(index, classes_v), v.not(v.eq(index, first_max_index)));
         without_max.add(v, group, v.select(counted, e, zero));
-    });
+    }
     let without_max = v.splat(T::narrow(without_max.total(v)));
     let z = v.add(without_max, one);
     let ln_z = v.ln(z);
     let ln_1p_without_max = v.ln_1p(without_max);
     let target_weight = v.splat(T::narrow(keep.widen() + add.widen()));
-    let terms = |index: T::V<S>, x: T::V<S>, alpha: T::V<S>| {
-        let (e, d, err) = shifted_exp(v, x, m);
-        let others = v.select(v.eq(index, first_max_index), without_max, v.sub(z, e));
-        let ce = v.select(v.eq(x, m), ln_1p_without_max, v.sub(v.sub(ln_z, d), err));
-        let q = v.div(others, z);
-        let p = v.div(e, z);
-        let y = v.select(v.eq(index, target_index), target_weight, v.splat(add));
-        let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, z));
-        let g = focal_slope(v, params, scale, ce, q, p);
-        (v.zero_times(scale, ce), g, q, p)
+    let row_terms = RowTerms {
+        m,
+        z,
+        ln_z,
+        without_max,
+        ln_1p_without_max,
+        first_max_index,
+        target_index,
+        target_weight,
+        other_weight: v.splat(add),
     };
     let mut loss = SlotSum::<T, S>::new(v);
     let mut g_sum = SlotSum::<T, S>::new(v);
     let mut g_others_of_target = SlotSum::<T, S>::new(v);
-    for_each_vector(v, classes, |group, start, len, index| {
+    let first_lanes = lane_index(v);
+    for (group, start, len) in Vectors::new(classes, v.lanes()) {
+        let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
         let x = v.load(&row[start..start + len]);
         let alpha = v.load(&params.class_alpha[start..start + len]);
-        let (l, g, _, _) = terms(index, x, alpha);
+        let (l, g, _, _) = row_terms.class(v, params, index, x, alpha);
         let in_row = v.lt(index, classes_v);
         loss.add(v, group, v.select(in_row, l, zero));
         g_sum.add(v, group, v.select(in_row, g, zero));
@@ -213,18 +241,20 @@ fn smoothed_row<T: Real, S: Simd>(
         if let Some(grad) = grad.as_deref_mut() {
             v.store(&mut grad[start..start + len], g);
         }
-    });
+    }
     if let Some(grad) = grad {
         let g_sum = v.splat(T::narrow(g_sum.total(v)));
         let g_others_of_target = v.splat(T::narrow(g_others_of_target.total(v)));
         let grad_scale = v.splat(params.grad_scale);
-        for_each_vector(v, classes, |_, start, len, index| {
+        let first_lanes = lane_index(v);
+        for (_, start, len) in Vectors::new(classes, v.lanes()) {
+            let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
             if len == 0 {
-                return;
+                continue;
             }
             let x = v.load(&row[start..start + len]);
             let alpha = v.load(&params.class_alpha[start..start + len]);
-            let (_, _, q, p) = terms(index, x, alpha);
+            let (_, _, q, p) = row_terms.class(v, params, index, x, alpha);
             let g = v.load(&grad[start..start + len]);
             // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k; the sum without the target directly.
             let g_others = v.select(
@@ -234,7 +264,57 @@ fn smoothed_row<T: Real, S: Simd>(
             );
             let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
             v.store(&mut grad[start..start + len], value);
-        });
+        }
     }
     loss.total(v)
+}
+
+/// The per-row quantities of a label-smoothed row, broadcast.
+struct RowTerms<V> {
+    m: V,
+    z: V,
+    ln_z: V,
+    without_max: V,
+    ln_1p_without_max: V,
+    first_max_index: V,
+    target_index: V,
+    target_weight: V,
+    other_weight: V,
+}
+
+impl<V: Copy> RowTerms<V> {
+    /// For the classes `index` with logits `x` and weights `alpha`: the loss terms, the
+    /// slopes `g_k`, `q_k` and `p_k`. (A method, not a closure: closures do not inherit the
+    /// SIMD level's target features when they are not inlined.)
+    #[inline(always)]
+    fn class<T: Real<V<S> = V>, S: Simd>(
+        &self,
+        v: Lanes<T, S>,
+        params: &Params<'_, T>,
+        index: V,
+        x: V,
+        alpha: V,
+    ) -> (V, V, V, V) {
+        let (e, d, err) = shifted_exp(v, x, self.m);
+        let others = v.select(
+            v.eq(index, self.first_max_index),
+            self.without_max,
+            v.sub(self.z, e),
+        );
+        let ce = v.select(
+            v.eq(x, self.m),
+            self.ln_1p_without_max,
+            v.sub(v.sub(self.ln_z, d), err),
+        );
+        let q = v.div(others, self.z);
+        let p = v.div(e, self.z);
+        let y = v.select(
+            v.eq(index, self.target_index),
+            self.target_weight,
+            self.other_weight,
+        );
+        let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, self.z));
+        let g = focal_slope(v, params, scale, ce, q, p);
+        (v.zero_times(scale, ce), g, q, p)
+    }
 }

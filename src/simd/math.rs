@@ -197,10 +197,13 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// Horner's rule over `coefficients` (lowest degree first).
     #[inline(always)]
     fn polynomial(self, x: T::V<S>, coefficients: &[f64]) -> T::V<S> {
+        // A loop, not a fold: closures are not guaranteed to get the target features.
         let (last, rest) = coefficients.split_last().unwrap();
-        rest.iter()
-            .rev()
-            .fold(self.c(*last), |acc, &c| self.fma(acc, x, self.c(c)))
+        let mut acc = self.c(*last);
+        for &c in rest.iter().rev() {
+            acc = self.fma(acc, x, self.c(c));
+        }
+        acc
     }
 
     /// `2^k` from `t = k + ROUNDING_MAGIC` (k an integer held in the low mantissa bits):
