@@ -358,63 +358,103 @@ fn smoothed<T: Real, S: Simd>(
     let m = row_max(v, layout, logits, vector);
     // Z, and S* = the sum without the first maximum (whose e is 1).
     let mut without_max = zero;
-    let mut found = v.c(0.0);
+    let mut found = zero;
+    let mut first_max_index = v.c(-1.0);
     for j in 0..layout.classes {
         let x = layout.load(v, logits, vector, j);
         let (e, _, _) = shifted_exp(v, x, m);
         let first_max = v.and(v.eq(x, m), v.eq(found, zero));
         found = v.select(first_max, one, found);
+        first_max_index = v.select(first_max, v.splat(T::narrow(j as f64)), first_max_index);
         without_max = v.add(without_max, v.select(first_max, zero, e));
     }
     let z = v.add(without_max, one);
-    let ln_z = v.ln(z);
-    let ln_1p_without_max = v.ln_1p(without_max);
+    let terms = SmoothedTerms {
+        m,
+        z,
+        ln_z: v.ln(z),
+        without_max,
+        ln_1p_without_max: v.ln_1p(without_max),
+        first_max_index,
+        target_index: target,
+        target_weight: v.splat(T::narrow(keep.widen() + add.widen())),
+        other_weight: v.splat(add),
+    };
     let mut loss = zero;
     let (mut g_sum, mut g_others_of_target) = (zero, zero);
-    let mut found = v.c(0.0);
     for j in 0..layout.classes {
         let x = layout.load(v, logits, vector, j);
-        let (e, d, err) = shifted_exp(v, x, m);
-        let first_max = v.and(v.eq(x, m), v.eq(found, zero));
-        found = v.select(first_max, one, found);
-        let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
-        let others = v.select(first_max, without_max, v.sub(z, e));
-        let ce = v.select(v.eq(x, m), ln_1p_without_max, v.sub(v.sub(ln_z, d), err));
-        let q = v.div(others, z);
-        let p = v.div(e, z);
-        let y = v.select(
-            is_target,
-            v.splat(T::narrow(keep.widen() + add.widen())),
-            v.splat(add),
-        );
-        let weight = v.mul(v.splat(params.class_alpha[j]), y);
-        let scale = v.mul(weight, focal_factor(v, params, others, z));
-        loss = v.add(loss, v.zero_times(scale, ce));
+        let index = v.splat(T::narrow(j as f64));
+        let (l, g, _, _) = terms.class(v, params, index, x, v.splat(params.class_alpha[j]));
+        loss = v.add(loss, l);
         if let Some(grad) = grad.as_deref_mut() {
-            let g = focal_slope(v, params, scale, ce, q, p);
             g_sum = v.add(g_sum, g);
-            g_others_of_target = v.add(g_others_of_target, v.select(is_target, zero, g));
+            g_others_of_target = v.add(g_others_of_target, v.select(v.eq(index, target), zero, g));
             layout.store(v, grad, vector, j, g);
         }
     }
     if let Some(grad) = grad {
         let grad_scale = v.splat(params.grad_scale);
-        let mut found = v.c(0.0);
         for j in 0..layout.classes {
             let x = layout.load(v, logits, vector, j);
-            let (e, _, _) = shifted_exp(v, x, m);
-            let first_max = v.and(v.eq(x, m), v.eq(found, zero));
-            found = v.select(first_max, one, found);
-            let others = v.select(first_max, without_max, v.sub(z, e));
-            let q = v.div(others, z);
-            let p = v.div(e, z);
+            let index = v.splat(T::narrow(j as f64));
+            let (_, _, q, p) = terms.class(v, params, index, x, v.splat(params.class_alpha[j]));
             let g = layout.load(v, grad, vector, j);
-            let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
             // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k; the sum without the target directly.
-            let g_others = v.select(is_target, g_others_of_target, v.sub(g_sum, g));
+            let g_others = v.select(v.eq(index, target), g_others_of_target, v.sub(g_sum, g));
             let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
             layout.store(v, grad, vector, j, v.select(active, value, zero));
         }
     }
     loss
+}
+
+/// The per-row quantities of a label-smoothed row (broadcast, or one row per lane).
+pub(crate) struct SmoothedTerms<V> {
+    pub m: V,
+    pub z: V,
+    pub ln_z: V,
+    pub without_max: V,
+    pub ln_1p_without_max: V,
+    pub first_max_index: V,
+    pub target_index: V,
+    pub target_weight: V,
+    pub other_weight: V,
+}
+
+impl<V: Copy> SmoothedTerms<V> {
+    /// For the classes `index` with logits `x` and weights `alpha`: the loss terms, the
+    /// slopes `g_k`, `q_k` and `p_k`. (A method, not a closure: closures do not inherit the
+    /// SIMD level's target features when they are not inlined.)
+    #[inline(always)]
+    pub fn class<T: Real<V<S> = V>, S: Simd>(
+        &self,
+        v: Lanes<T, S>,
+        params: &Params<'_, T>,
+        index: V,
+        x: V,
+        alpha: V,
+    ) -> (V, V, V, V) {
+        let (e, d, err) = shifted_exp(v, x, self.m);
+        let others = v.select(
+            v.eq(index, self.first_max_index),
+            self.without_max,
+            v.sub(self.z, e),
+        );
+        let ce = v.select(
+            v.eq(x, self.m),
+            self.ln_1p_without_max,
+            v.sub(v.sub(self.ln_z, d), err),
+        );
+        let q = v.div(others, self.z);
+        let p = v.div(e, self.z);
+        let y = v.select(
+            v.eq(index, self.target_index),
+            self.target_weight,
+            self.other_weight,
+        );
+        let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, self.z));
+        let g = focal_slope(v, params, scale, ce, q, p);
+        (v.zero_times(scale, ce), g, q, p)
+    }
 }

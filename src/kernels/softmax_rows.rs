@@ -4,7 +4,7 @@
 //! computed on broadcast vectors with the same vector math as everything else.
 
 use super::slots::SLOTS;
-use super::softmax::{Chunk, Params, focal_factor, focal_slope, shifted_exp};
+use super::softmax::{Chunk, Params, SmoothedTerms, focal_factor, focal_slope, shifted_exp};
 use super::{OrderedSum, SlotSum, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
@@ -213,7 +213,7 @@ fn smoothed_row<T: Real, S: Simd>(
     let ln_z = v.ln(z);
     let ln_1p_without_max = v.ln_1p(without_max);
     let target_weight = v.splat(T::narrow(keep.widen() + add.widen()));
-    let row_terms = RowTerms {
+    let row_terms = SmoothedTerms {
         m,
         z,
         ln_z,
@@ -267,54 +267,4 @@ fn smoothed_row<T: Real, S: Simd>(
         }
     }
     loss.total(v)
-}
-
-/// The per-row quantities of a label-smoothed row, broadcast.
-struct RowTerms<V> {
-    m: V,
-    z: V,
-    ln_z: V,
-    without_max: V,
-    ln_1p_without_max: V,
-    first_max_index: V,
-    target_index: V,
-    target_weight: V,
-    other_weight: V,
-}
-
-impl<V: Copy> RowTerms<V> {
-    /// For the classes `index` with logits `x` and weights `alpha`: the loss terms, the
-    /// slopes `g_k`, `q_k` and `p_k`. (A method, not a closure: closures do not inherit the
-    /// SIMD level's target features when they are not inlined.)
-    #[inline(always)]
-    fn class<T: Real<V<S> = V>, S: Simd>(
-        &self,
-        v: Lanes<T, S>,
-        params: &Params<'_, T>,
-        index: V,
-        x: V,
-        alpha: V,
-    ) -> (V, V, V, V) {
-        let (e, d, err) = shifted_exp(v, x, self.m);
-        let others = v.select(
-            v.eq(index, self.first_max_index),
-            self.without_max,
-            v.sub(self.z, e),
-        );
-        let ce = v.select(
-            v.eq(x, self.m),
-            self.ln_1p_without_max,
-            v.sub(v.sub(self.ln_z, d), err),
-        );
-        let q = v.div(others, self.z);
-        let p = v.div(e, self.z);
-        let y = v.select(
-            v.eq(index, self.target_index),
-            self.target_weight,
-            self.other_weight,
-        );
-        let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, self.z));
-        let g = focal_slope(v, params, scale, ce, q, p);
-        (v.zero_times(scale, ce), g, q, p)
-    }
 }
