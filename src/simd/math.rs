@@ -2,8 +2,10 @@
 //!
 //! Only exact IEEE operations and fused multiply-adds are used, in an order that does not
 //! depend on the vector width, so every SIMD level (and pulp's scalar level) returns the
-//! same bits. Accuracy (measured by `tests/simd_math.rs` against `f64`/std, see each
-//! function): a few ulp over the whole domain the losses use.
+//! same bits. Accuracy, measured by `src/simd/tests.rs`: f32 against the correctly rounded
+//! value for every f32 of each domain (`exhaustive_f32_accuracy`, run by hand in release:
+//! exp, ln, ln(1+u) all ≤ 1 ulp), f64 against std on 400 000 points per domain (≤ 1 ulp of
+//! std's, which is itself within 1 ulp); the ordinary test run samples both.
 
 use super::real::Real;
 use core::marker::PhantomData;

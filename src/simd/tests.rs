@@ -111,7 +111,7 @@ fn max_ulps_f32(function: Function, input: &[f32]) -> u32 {
         .map(|(&x, &y)| (ulps_f32(y, exact(function, f64::from(x)) as f32), x))
         .max_by_key(|&(u, _)| u)
         .unwrap_or((0, 0.0));
-    eprintln!("{function:?} f32: max {worst} ulp at {at:e}");
+    let _ = at; // handy when a bound fails: print `at`
     worst
 }
 
@@ -123,7 +123,7 @@ fn max_ulps_f64(function: Function, input: &[f64]) -> u64 {
         .map(|(&x, &y)| (ulps_f64(y, exact(function, x)), x))
         .max_by_key(|&(u, _)| u)
         .unwrap_or((0, 0.0));
-    eprintln!("{function:?} f64: max {worst} ulp at {at:e}");
+    let _ = at;
     worst
 }
 
