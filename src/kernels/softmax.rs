@@ -172,7 +172,6 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
                         grad.as_deref_mut(),
                         vector,
                         target,
-                        alpha,
                         active,
                     )
                 } else {
@@ -349,7 +348,6 @@ fn smoothed<T: Real, S: Simd>(
     mut grad: Option<&mut [T]>,
     vector: Lanes1D,
     target: T::V<S>,
-    _alpha_t: T::V<S>,
     active: T::M<S>,
 ) -> T::V<S> {
     let zero = v.c(0.0);

@@ -188,7 +188,6 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         }
     }
     /// The first lane.
-    #[allow(dead_code)]
     #[inline(always)]
     pub fn first(self, value: T::V<S>) -> T {
         let mut out = [T::default()];
