@@ -119,52 +119,147 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
             mut grad,
             mut hess,
         } = self.chunk;
+        let mut outputs = Outputs {
+            loss: loss.as_deref_mut(),
+            grad: grad.as_deref_mut(),
+            hess: hess.as_deref_mut(),
+        };
         let params = self.params;
-        let lane_index = lane_index(v);
         let n = logits.len();
         let mut sum = SlotSum::<T, S>::new(v);
-        for block in (0..n).step_by(SLOTS) {
+        // Whole vectors, two at a time: the two dependency chains are independent, so the
+        // CPU overlaps them (one chain alone is latency-bound). A multiple of the block, so
+        // that the masked remainder starts on a block boundary.
+        let step = 2 * lanes;
+        let fast_end = n - n % step.max(SLOTS);
+        let all = v.eq(v.c(0.0), v.c(0.0));
+        for start in (0..fast_end).step_by(step) {
+            let second = start + lanes;
+            let (y0, active0) = load_targets(v, &targets, start, lanes, all);
+            let (y1, active1) = load_targets(v, &targets, second, lanes, all);
+            let x0 = v.load(&logits[start..second]);
+            let x1 = v.load(&logits[second..second + lanes]);
+            let d0 = element::<T, S, SOFT, MODE>(v, params, x0, y0);
+            let d1 = element::<T, S, SOFT, MODE>(v, params, x1, y1);
+            let w0 = load_weights(v, weights, start, lanes);
+            let w1 = load_weights(v, weights, second, lanes);
+            let group0 = (start % SLOTS) / lanes;
+            let group1 = (second % SLOTS) / lanes;
+            finish(
+                v,
+                params,
+                d0,
+                active0,
+                w0,
+                group0,
+                start,
+                lanes,
+                &mut outputs,
+                &mut sum,
+            );
+            finish(
+                v,
+                params,
+                d1,
+                active1,
+                w1,
+                group1,
+                second,
+                lanes,
+                &mut outputs,
+                &mut sum,
+            );
+        }
+        let lane_index = lane_index(v);
+        for block in (fast_end..n).step_by(SLOTS) {
             // Every group of the block runs, also past the end (as zeros), so that each slot
             // of the sum sees the same additions at every vector width.
             for group in 0..SLOTS / lanes {
                 let start = (block + group * lanes).min(n);
-                let end = (start + lanes).min(n);
-                let len = end - start;
+                let len = (n - start).min(lanes);
                 let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
                 let (y, active) = load_targets(v, &targets, start, len, in_range);
-                let x = v.load(&logits[start..end]);
-                let weight = match weights {
-                    Some(w) => Some(v.load(&w[start..end])),
-                    None => None,
-                };
+                let x = v.load(&logits[start..start + len]);
+                let weight = load_weights(v, weights, start, len);
                 let d = element::<T, S, SOFT, MODE>(v, params, x, y);
-                let zero = v.c(0.0);
-                let element_loss = v.select(active, weighted(v, weight, d.loss), zero);
-                sum.add(v, group, element_loss);
-                if let Some(out) = loss.as_deref_mut() {
-                    v.store(&mut out[start..end], element_loss);
-                }
-                if let Some(out) = grad.as_deref_mut() {
-                    let g = v.mul(weighted(v, weight, d.grad), v.splat(params.grad_scale));
-                    v.store(&mut out[start..end], v.select(active, g, zero));
-                }
-                if let Some(out) = hess.as_deref_mut() {
-                    let h = match params.hessian_floor {
-                        // Comparisons with NaN are false: NaN stays NaN.
-                        Some(floor) => {
-                            let floor = v.splat(floor);
-                            v.select(v.lt(d.hess, floor), floor, d.hess)
-                        }
-                        None => d.hess,
-                    };
-                    v.store(
-                        &mut out[start..end],
-                        v.select(active, weighted(v, weight, h), zero),
-                    );
-                }
+                finish(
+                    v,
+                    params,
+                    d,
+                    active,
+                    weight,
+                    group,
+                    start,
+                    len,
+                    &mut outputs,
+                    &mut sum,
+                );
             }
         }
         sum.total(v)
+    }
+}
+
+/// The weights of lanes `start .. start + len`, if any.
+#[inline(always)]
+fn load_weights<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    weights: Option<&[T]>,
+    start: usize,
+    len: usize,
+) -> Option<T::V<S>> {
+    match weights {
+        Some(w) => Some(v.load(&w[start..start + len])),
+        None => None,
+    }
+}
+
+/// The optional outputs of a chunk.
+struct Outputs<'a, T> {
+    loss: Option<&'a mut [T]>,
+    grad: Option<&'a mut [T]>,
+    hess: Option<&'a mut [T]>,
+}
+
+/// Weights, masks, sums and stores the results of the `len` lanes at `start`.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+fn finish<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<T>,
+    d: Element<T::V<S>>,
+    active: T::M<S>,
+    weight: Option<T::V<S>>,
+    group: usize,
+    start: usize,
+    len: usize,
+    outputs: &mut Outputs<'_, T>,
+    sum: &mut SlotSum<T, S>,
+) {
+    let zero = v.c(0.0);
+    let end = start + len;
+    let element_loss = v.select(active, weighted(v, weight, d.loss), zero);
+    sum.add(v, group, element_loss);
+    if let Some(out) = outputs.loss.as_deref_mut() {
+        v.store(&mut out[start..end], element_loss);
+    }
+    if let Some(out) = outputs.grad.as_deref_mut() {
+        let g = v.mul(weighted(v, weight, d.grad), v.splat(params.grad_scale));
+        v.store(&mut out[start..end], v.select(active, g, zero));
+    }
+    if let Some(out) = outputs.hess.as_deref_mut() {
+        let h = match params.hessian_floor {
+            // Comparisons with NaN are false: NaN stays NaN.
+            Some(floor) => {
+                let floor = v.splat(floor);
+                v.select(v.lt(d.hess, floor), floor, d.hess)
+            }
+            None => d.hess,
+        };
+        v.store(
+            &mut out[start..end],
+            v.select(active, weighted(v, weight, h), zero),
+        );
     }
 }
 
@@ -337,6 +432,7 @@ fn hard_element<T: Real, S: Simd, const MODE: u8>(
 }
 
 /// The loss and its derivatives for one vector of elements (unweighted, unscaled).
+#[derive(Clone, Copy)]
 pub(crate) struct Element<V> {
     pub loss: V,
     pub grad: V,
