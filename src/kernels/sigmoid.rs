@@ -115,15 +115,11 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
             logits,
             targets,
             weights,
-            mut loss,
-            mut grad,
-            mut hess,
+            loss,
+            grad,
+            hess,
         } = self.chunk;
-        let mut outputs = Outputs {
-            loss: loss.as_deref_mut(),
-            grad: grad.as_deref_mut(),
-            hess: hess.as_deref_mut(),
-        };
+        let mut outputs = Outputs { loss, grad, hess };
         let params = self.params;
         let n = logits.len();
         let mut sum = SlotSum::<T, S>::new(v);
@@ -132,11 +128,10 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
         // that the masked remainder starts on a block boundary.
         let step = 2 * lanes;
         let fast_end = n - n % step.max(SLOTS);
-        let all = v.eq(v.c(0.0), v.c(0.0));
         for start in (0..fast_end).step_by(step) {
             let second = start + lanes;
-            let (y0, active0) = load_targets(v, &targets, start, lanes, all);
-            let (y1, active1) = load_targets(v, &targets, second, lanes, all);
+            let (y0, active0) = load_targets(v, &targets, start, lanes, None);
+            let (y1, active1) = load_targets(v, &targets, second, lanes, None);
             let x0 = v.load(&logits[start..second]);
             let x1 = v.load(&logits[second..second + lanes]);
             let d0 = element::<T, S, SOFT, MODE>(v, params, x0, y0);
@@ -178,7 +173,7 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
                 let start = (block + group * lanes).min(n);
                 let len = (n - start).min(lanes);
                 let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
-                let (y, active) = load_targets(v, &targets, start, len, in_range);
+                let (y, active) = load_targets(v, &targets, start, len, Some(in_range));
                 let x = v.load(&logits[start..start + len]);
                 let weight = load_weights(v, weights, start, len);
                 let d = element::<T, S, SOFT, MODE>(v, params, x, y);
@@ -197,6 +192,19 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
             }
         }
         sum.total(v)
+    }
+}
+
+/// `value` in the active lanes, 0 in the others (padding, ignored elements).
+#[inline(always)]
+fn only_active<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    active: Option<T::M<S>>,
+    value: T::V<S>,
+) -> T::V<S> {
+    match active {
+        Some(active) => v.select(active, value, v.c(0.0)),
+        None => value,
     }
 }
 
@@ -228,7 +236,7 @@ fn finish<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<T>,
     d: Element<T::V<S>>,
-    active: T::M<S>,
+    active: Option<T::M<S>>,
     weight: Option<T::V<S>>,
     group: usize,
     start: usize,
@@ -236,16 +244,15 @@ fn finish<T: Real, S: Simd>(
     outputs: &mut Outputs<'_, T>,
     sum: &mut SlotSum<T, S>,
 ) {
-    let zero = v.c(0.0);
     let end = start + len;
-    let element_loss = v.select(active, weighted(v, weight, d.loss), zero);
+    let element_loss = only_active(v, active, weighted(v, weight, d.loss));
     sum.add(v, group, element_loss);
     if let Some(out) = outputs.loss.as_deref_mut() {
         v.store(&mut out[start..end], element_loss);
     }
     if let Some(out) = outputs.grad.as_deref_mut() {
         let g = v.mul(weighted(v, weight, d.grad), v.splat(params.grad_scale));
-        v.store(&mut out[start..end], v.select(active, g, zero));
+        v.store(&mut out[start..end], only_active(v, active, g));
     }
     if let Some(out) = outputs.hess.as_deref_mut() {
         let h = match params.hessian_floor {
@@ -258,7 +265,7 @@ fn finish<T: Real, S: Simd>(
         };
         v.store(
             &mut out[start..end],
-            v.select(active, weighted(v, weight, h), zero),
+            only_active(v, active, weighted(v, weight, h)),
         );
     }
 }
@@ -274,15 +281,16 @@ fn weighted<T: Real, S: Simd>(v: Lanes<T, S>, weight: Option<T::V<S>>, value: T:
     }
 }
 
-/// The targets of lanes `start .. start + len` and which lanes count (in range, not ignored).
+/// The targets of lanes `start .. start + len` and which lanes count (in range, not ignored;
+/// `None`: all).
 #[inline(always)]
 fn load_targets<T: Real, S: Simd>(
     v: Lanes<T, S>,
     targets: &Targets<'_, T>,
     start: usize,
     len: usize,
-    in_range: T::M<S>,
-) -> (T::V<S>, T::M<S>) {
+    in_range: Option<T::M<S>>,
+) -> (T::V<S>, Option<T::M<S>>) {
     match *targets {
         Targets::Soft(y) => (v.load(&y[start..start + len]), in_range),
         Targets::Labels(labels) => {
@@ -323,8 +331,12 @@ fn load_targets<T: Real, S: Simd>(
                     row += 1;
                 }
             }
-            let active = v.and(in_range, v.eq(v.load(&counted), v.c(1.0)));
-            (v.load(&y), active)
+            let counted = v.eq(v.load(&counted), v.c(1.0));
+            let active = match in_range {
+                Some(in_range) => v.and(in_range, counted),
+                None => counted,
+            };
+            (v.load(&y), Some(active))
         }
     }
 }
@@ -352,9 +364,9 @@ fn focal_factor<T: Real, S: Simd>(
             let rest = v.sub(v.fma(gamma, ln_w, v.neg(high)), gamma_l);
             let rest = v.sub(rest, v.fma(gamma, l, v.neg(gamma_l)));
             let low = v.fma(v.splat(params.gamma_low), v.sub(ln_w, l), rest);
-            // At x = ±∞ the exponent is −∞ and its error terms ∞ − ∞.
-            let low = v.select(v.eq(high, v.c(f64::NEG_INFINITY)), v.c(0.0), low);
-            v.exp_with_tail(high, low)
+            // At x = ±∞ the exponent is −∞ and its error terms ∞ − ∞: past its clamp,
+            // `exp_nonpositive` ignores the tail.
+            v.exp_nonpositive(high, Some(low))
         }
     }
 }
@@ -373,9 +385,8 @@ fn hard_element<T: Real, S: Simd, const MODE: u8>(
     let one = v.c(1.0);
     let positive_label = v.eq(y, one);
     let z = v.select(positive_label, x, v.neg(x));
-    let e = v.exp(v.neg(v.abs(x)));
-    let l = v.ln_1p_unit(e);
-    let r = v.div(one, v.add(one, e));
+    let e = v.exp_nonpositive(v.neg(v.abs(x)), None);
+    let (l, r) = v.ln_1p_unit_and_reciprocal(e);
     let e_r = v.mul(e, r);
     let z_positive = v.ge(z, zero);
     let p_t = v.select(z_positive, r, e_r);
@@ -468,9 +479,8 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
         _ => (y, one_minus_y, one_minus_2y),
     };
     let a = v.abs(x);
-    let e = v.exp(v.neg(a));
-    let l = v.ln_1p_unit(e);
-    let r = v.div(one, v.add(one, e));
+    let e = v.exp_nonpositive(v.neg(a), None);
+    let (l, r) = v.ln_1p_unit_and_reciprocal(e);
     let e_r = v.mul(e, r);
     let positive = v.ge(x, zero);
     let p = v.select(positive, r, e_r); // σ(x)

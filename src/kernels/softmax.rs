@@ -232,7 +232,7 @@ pub(crate) fn shifted_exp<T: Real, S: Simd>(
     let is_max = v.eq(x, m);
     let err = v.select(v.or(is_max, v.eq(v.abs(d), v.c(f64::INFINITY))), zero, err);
     let d = v.select(is_max, zero, d);
-    let e = v.select(is_max, v.c(1.0), v.exp_with_tail(d, err));
+    let e = v.select(is_max, v.c(1.0), v.exp_nonpositive(d, Some(err)));
     (e, d, err)
 }
 

@@ -29,6 +29,27 @@ const EXP_TAYLOR: [f64; 14] = [
     1.0 / 6227020800.0,
 ];
 
+/// `2/(2k+1)` for k = 1..=16: `2·atanh(s) = 2s + s·Σ 2·s^(2k)/(2k+1)`; the first 7 (f32) or
+/// 16 (f64) terms leave a truncation error below `2^−25` (`2^−54`) of the result for `s ≤ 1/3`.
+const ATANH_SERIES: [f64; 16] = [
+    2.0 / 3.0,
+    2.0 / 5.0,
+    2.0 / 7.0,
+    2.0 / 9.0,
+    2.0 / 11.0,
+    2.0 / 13.0,
+    2.0 / 15.0,
+    2.0 / 17.0,
+    2.0 / 19.0,
+    2.0 / 21.0,
+    2.0 / 23.0,
+    2.0 / 25.0,
+    2.0 / 27.0,
+    2.0 / 29.0,
+    2.0 / 31.0,
+    2.0 / 33.0,
+];
+
 /// `2/(2k+1)` for k = 1..=11: `ln((1+s)/(1−s)) = 2s + s·Σ 2·s^(2k)/(2k+1)`.
 const LN_SERIES: [f64; 11] = [
     2.0 / 3.0,
@@ -43,6 +64,10 @@ const LN_SERIES: [f64; 11] = [
     2.0 / 21.0,
     2.0 / 23.0,
 ];
+
+/// The exponent offset of [`Lanes::exp_nonpositive`]: `k + 64` is a normal exponent for
+/// every `k` from the smallest subnormal (−150 / −1075) to 63.
+const EXP_SCALE_OFFSET: i32 = 64;
 
 const LN2_HI_F64: f64 = 6.931_471_803_691_238e-1;
 const LN2_LO_F64: f64 = 1.908_214_929_270_587_7e-10;
@@ -207,10 +232,10 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         acc
     }
 
-    /// `2^k` from `t = k + ROUNDING_MAGIC` (k an integer held in the low mantissa bits):
-    /// the exponent field `(k + bias) << MANTISSA_BITS`, built by an integer multiply.
+    /// `2^(k + offset)` from `t = k + ROUNDING_MAGIC` (k an integer held in the low mantissa
+    /// bits): the exponent field `(k + offset + bias) << MANTISSA_BITS`, built in integers.
     #[inline(always)]
-    fn power_of_two(self, t: T::V<S>) -> T::V<S> {
+    fn power_of_two(self, t: T::V<S>, offset: i32) -> T::V<S> {
         let s = self.simd;
         let magic_bits = T::narrow(T::ROUNDING_MAGIC).widen();
         let magic_bits = if self.single() {
@@ -219,7 +244,9 @@ impl<T: Real, S: Simd> Lanes<T, S> {
             magic_bits.to_bits()
         };
         // bits(t) − bits(magic) = k; wrapping arithmetic in the lane's width.
-        let offset = T::EXPONENT_BIAS.wrapping_sub(magic_bits);
+        let offset = T::EXPONENT_BIAS
+            .wrapping_add(offset as i64 as u64)
+            .wrapping_sub(magic_bits);
         let biased = T::wrapping_add_bits(s, T::to_bits(s, t), T::splat_bits(s, offset));
         let field = T::wrapping_mul_bits(s, biased, T::splat_bits(s, 1u64 << T::MANTISSA_BITS));
         T::from_bits(s, field)
@@ -265,6 +292,37 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         self.scale_by_power_of_two(p, k)
     }
 
+    /// `e^(x + tail)` for `x ≤ 0` (or NaN), with an optional small correction `tail` as in
+    /// [`Self::exp_with_tail`], and the same bits as it; the kernels' exponentials are all
+    /// of this kind. Cheaper: no upper clamp, and `p·2^k` as `(p·2^(k+64))·2^−64`, where the
+    /// first product is exact (a normal number) and the second rounds once, also into the
+    /// subnormal range.
+    #[inline(always)]
+    pub fn exp_nonpositive(self, x: T::V<S>, tail: Option<T::V<S>>) -> T::V<S> {
+        let min_arg = if self.single() { -104.0 } else { -746.0 };
+        let below = self.lt(x, self.c(min_arg));
+        let x = self.select(below, self.c(min_arg), x);
+        let magic = self.c(T::ROUNDING_MAGIC);
+        let t = self.fma(x, self.c(core::f64::consts::LOG2_E), magic);
+        let k = self.sub(t, magic);
+        let (ln2_hi, ln2_lo) = if self.single() {
+            (LN2_HI_F32, LN2_LO_F32)
+        } else {
+            (LN2_HI_F64, LN2_LO_F64)
+        };
+        let r = self.fma(k, self.c(-ln2_hi), x);
+        let r = self.fma(k, self.c(-ln2_lo), r);
+        let r = match tail {
+            // Past the clamp the result is 0 whatever the tail (which may be NaN there).
+            Some(tail) => self.add(r, self.select(below, self.c(0.0), tail)),
+            None => r,
+        };
+        let degree = if self.single() { 7 } else { 13 };
+        let p = self.polynomial(r, &EXP_TAYLOR[..=degree]);
+        let scaled = self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET));
+        self.mul(scaled, self.c((-(EXP_SCALE_OFFSET as f64)).exp2()))
+    }
+
     /// `p·2^k` for an integer-valued `k`, as `p·2^k1·2^k2` with `k1 = floor(k/2)`: both
     /// factors are normal numbers, so the result is rounded once, also when it is subnormal
     /// or overflows. `k` is clamped to where that holds (beyond it the result is 0 or ∞
@@ -281,7 +339,10 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let magic = self.c(T::ROUNDING_MAGIC);
         let k1 = self.add(self.fma(k, self.c(0.5), self.c(-0.25)), magic);
         let k2 = self.add(self.sub(k, self.sub(k1, magic)), magic);
-        self.mul(self.mul(p, self.power_of_two(k1)), self.power_of_two(k2))
+        self.mul(
+            self.mul(p, self.power_of_two(k1, 0)),
+            self.power_of_two(k2, 0),
+        )
     }
 
     /// `k·ln 2 + ln(1 + f) + extra` for an exact `f` with `s = f/(2+f)`, `|s| ≤ 0.2`, and a
@@ -307,14 +368,26 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         self.fma(k, self.c(ln2_hi), self.sub(f, small))
     }
 
-    /// `ln(1 + u)` for `u ∈ [0, 1]`, the range of `log1p(e^−|x|)`. Max error 1 ulp.
+    /// `(ln(1 + u), 1/(1 + u))` for `u ∈ [0, 1]`, the range of `e^−|x|` in the sigmoid
+    /// losses, from one division: `D = 1/((1+u)(2+u))` gives `1/(1+u) = (2+u)·D` and
+    /// `s = u/(2+u) = u·(1+u)·D`, and `ln(1+u) = 2·atanh(s) = 2s + s³·R(s²)` with `s ≤ 1/3`.
+    /// Max error (measured; `exhaustive_f32_accuracy` for f32): `ln(1+u)` 1 ulp, the
+    /// reciprocal 3 ulp (of `1/(1+u)` for the exact `u`).
     #[inline(always)]
-    pub fn ln_1p_unit(self, u: T::V<S>) -> T::V<S> {
-        // Above 1/2, ln(1+u) = ln 2 + ln(1 + (u−1)/2) with (u−1)/2 exact (Sterbenz).
-        let big = self.gt(u, self.c(0.5));
-        let f = self.select(big, self.mul(self.sub(u, self.c(1.0)), self.c(0.5)), u);
-        let k = self.select(big, self.c(1.0), self.c(0.0));
-        self.ln_reduced(k, f, self.c(0.0))
+    pub fn ln_1p_unit_and_reciprocal(self, u: T::V<S>) -> (T::V<S>, T::V<S>) {
+        let one_plus = self.add(self.c(1.0), u);
+        let two_plus = self.add(self.c(2.0), u);
+        let d = self.div(self.c(1.0), self.mul(one_plus, two_plus));
+        let reciprocal = self.mul(two_plus, d);
+        let s = self.mul(self.mul(u, one_plus), d);
+        // fdlibm's form: ln(1+u) = u − (u²/2 − s·(u²/2 + R)), the error of `s` enters only
+        // the correction, which is below a third of the result.
+        let z = self.mul(s, s);
+        let terms = if self.single() { 7 } else { 16 };
+        let r = self.mul(z, self.polynomial(z, &ATANH_SERIES[..terms]));
+        let half_u_squared = self.mul(self.c(0.5), self.mul(u, u));
+        let small = self.fma(self.neg(s), self.add(half_u_squared, r), half_u_squared);
+        (self.sub(u, small), reciprocal)
     }
 
     /// `ln x = k·ln 2 + ρ` for a positive normal or subnormal `x`, with `k` an integer and
