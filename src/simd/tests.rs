@@ -163,7 +163,8 @@ fn ln_1p_unit_and_reciprocal_within_three_ulp() {
     println!(
         "ln(1+u): f32 {ln_f32}, f64 {ln_f64}; 1/(1+u): f32 {reciprocal_f32}, f64 {reciprocal_f64}"
     );
-    assert!(ln_f32 <= 1 && reciprocal_f32 <= 3);
+    // Exhaustively (`exhaustive_f32_accuracy`): 2 and 3 ulp.
+    assert!(ln_f32 <= 2 && reciprocal_f32 <= 3);
     // The f64 reference ln_1p is itself within 1 ulp.
     assert!(ln_f64 <= 2 && reciprocal_f64 <= 3);
 }
@@ -282,11 +283,11 @@ fn every_level_gives_the_same_bits() {
 #[ignore]
 fn exhaustive_f32_accuracy() {
     let domains = [
-        (Function::Exp, -104.0f32, 0.0f32),
+        (Function::Exp, -104.0f32, -0.0f32),
         (Function::Exp, 0.0, 89.0),
         (Function::Ln1pUnit, 0.0, 1.0),
         (Function::ReciprocalOnePlus, 0.0, 1.0),
-        (Function::ExpNonpositive, -104.0, 0.0),
+        (Function::ExpNonpositive, -104.0, -0.0),
         (Function::Ln, f32::from_bits(1), f32::MAX),
         (Function::Ln1p, 0.0, f32::MAX),
     ];
