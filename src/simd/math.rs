@@ -263,6 +263,14 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let tail = self.select(self.or(above, below), self.c(0.0), tail);
         let x = self.select(above, self.c(max_arg), x);
         let x = self.select(below, self.c(min_arg), x);
+        let (_, k, p) = self.exp_reduced(x, Some(tail));
+        self.scale_by_power_of_two(p, k)
+    }
+
+    /// The common part of the exponentials, for a clamped `x`: `x + tail = k·ln 2 + r` and
+    /// `p = e^r`, with `t = k + ROUNDING_MAGIC` (the bits [`Self::power_of_two`] reads).
+    #[inline(always)]
+    fn exp_reduced(self, x: T::V<S>, tail: Option<T::V<S>>) -> (T::V<S>, T::V<S>, T::V<S>) {
         let magic = self.c(T::ROUNDING_MAGIC);
         let t = self.fma(x, self.c(core::f64::consts::LOG2_E), magic);
         let k = self.sub(t, magic);
@@ -273,10 +281,12 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         };
         let r = self.fma(k, self.c(-ln2_hi), x);
         let r = self.fma(k, self.c(-ln2_lo), r);
-        let r = self.add(r, tail);
+        let r = match tail {
+            Some(tail) => self.add(r, tail),
+            None => r,
+        };
         let degree = if self.single() { 7 } else { 13 };
-        let p = self.polynomial(r, &EXP_TAYLOR[..=degree]);
-        self.scale_by_power_of_two(p, k)
+        (t, k, self.polynomial(r, &EXP_TAYLOR[..=degree]))
     }
 
     /// `e^(x + tail)` for `x ≤ 0` (or NaN), with an optional small correction `tail` as in
@@ -289,23 +299,14 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let min_arg = if self.single() { -104.0 } else { -746.0 };
         let below = self.lt(x, self.c(min_arg));
         let x = self.select(below, self.c(min_arg), x);
-        let magic = self.c(T::ROUNDING_MAGIC);
-        let t = self.fma(x, self.c(core::f64::consts::LOG2_E), magic);
-        let k = self.sub(t, magic);
-        let (ln2_hi, ln2_lo) = if self.single() {
-            (LN2_HI_F32, LN2_LO_F32)
-        } else {
-            (LN2_HI_F64, LN2_LO_F64)
+        // Past the clamp the result is 0 whatever the tail (which may be NaN there).
+        // A match, not `Option::map`: closures need not get the SIMD level's target features.
+        #[allow(clippy::manual_map)]
+        let tail = match tail {
+            Some(tail) => Some(self.select(below, self.c(0.0), tail)),
+            None => None,
         };
-        let r = self.fma(k, self.c(-ln2_hi), x);
-        let r = self.fma(k, self.c(-ln2_lo), r);
-        let r = match tail {
-            // Past the clamp the result is 0 whatever the tail (which may be NaN there).
-            Some(tail) => self.add(r, self.select(below, self.c(0.0), tail)),
-            None => r,
-        };
-        let degree = if self.single() { 7 } else { 13 };
-        let p = self.polynomial(r, &EXP_TAYLOR[..=degree]);
+        let (t, _, p) = self.exp_reduced(x, tail);
         let scaled = self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET));
         self.mul(scaled, self.c((-(EXP_SCALE_OFFSET as f64)).exp2()))
     }
