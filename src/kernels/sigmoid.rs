@@ -44,6 +44,8 @@ pub(crate) struct Params<T> {
     pub integer_gamma: Option<u8>,
     pub alpha: Option<T>,
     pub one_minus_alpha: T,
+    /// α ∈ {0, 1}: some α_t is 0, and `0·∞` needs a guard.
+    pub alpha_t_can_be_zero: bool,
     /// Label smoothing: `y·keep + add`.
     pub smoothing: Option<(T, T)>,
     /// Multiplies the gradient: `1/divisor` of the reduction.
@@ -70,6 +72,8 @@ impl<T: Real> Params<T> {
             integer_gamma,
             alpha: alpha.map(T::narrow),
             one_minus_alpha: T::narrow(1.0 - alpha.unwrap_or(0.0)),
+            alpha_t_can_be_zero: alpha
+                .is_some_and(|a| T::narrow(a).widen() == 0.0 || T::narrow(1.0 - a).widen() == 0.0),
             smoothing: (label_smoothing > 0.0).then(|| {
                 (
                     T::narrow(1.0 - label_smoothing),
@@ -107,92 +111,166 @@ pub(crate) struct Kernel<'a, 'p, T, const SOFT: bool, const MODE: u8> {
 impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, SOFT, MODE> {
     type Output = f64;
 
+    /// Picks the loop for the kind of targets and for γ = 2 (the default of every focal
+    /// loss) once, so that the loop itself has no branches on them. Each loop is its own
+    /// function at the level's target features (`vectorize`), not inlined here.
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
-        let v = Lanes::<T, S>::new(simd);
-        let lanes = v.lanes();
-        let Chunk {
-            logits,
-            targets,
-            weights,
-            loss,
-            grad,
-            hess,
-        } = self.chunk;
-        let mut outputs = Outputs { loss, grad, hess };
-        let params = self.params;
-        let n = logits.len();
-        let mut sum = SlotSum::<T, S>::new(v);
-        // Whole vectors, two at a time: the two dependency chains are independent, so the
-        // CPU overlaps them (one chain alone is latency-bound). A multiple of the block, so
-        // that the masked remainder starts on a block boundary.
-        let step = 2 * lanes;
-        let fast_end = n - n % step.max(SLOTS);
-        for start in (0..fast_end).step_by(step) {
-            let second = start + lanes;
-            let (y0, active0) = load_targets(v, &targets, start, lanes, None);
-            let (y1, active1) = load_targets(v, &targets, second, lanes, None);
-            let x0 = v.load(&logits[start..second]);
-            let x1 = v.load(&logits[second..second + lanes]);
-            let d0 = element::<T, S, SOFT, MODE>(v, params, x0, y0);
-            let d1 = element::<T, S, SOFT, MODE>(v, params, x1, y1);
-            let w0 = load_weights(v, weights, start, lanes);
-            let w1 = load_weights(v, weights, second, lanes);
-            let group0 = (start % SLOTS) / lanes;
-            let group1 = (second % SLOTS) / lanes;
-            finish(
-                v,
-                params,
-                d0,
-                active0,
-                w0,
-                group0,
-                start,
-                lanes,
-                &mut outputs,
-                &mut sum,
-            );
-            finish(
-                v,
-                params,
-                d1,
-                active1,
-                w1,
-                group1,
-                second,
-                lanes,
-                &mut outputs,
-                &mut sum,
-            );
+        let gamma_two = self.params.integer_gamma == Some(2);
+        let Kernel { chunk, params } = self;
+        macro_rules! run {
+            ($targets:expr) => {
+                if gamma_two {
+                    simd.vectorize(Loop::<T, _, SOFT, MODE, GAMMA_TWO> {
+                        chunk,
+                        params,
+                        targets: $targets,
+                    })
+                } else {
+                    simd.vectorize(Loop::<T, _, SOFT, MODE, GAMMA_ANY> {
+                        chunk,
+                        params,
+                        targets: $targets,
+                    })
+                }
+            };
         }
-        let lane_index = lane_index(v);
-        for block in (fast_end..n).step_by(SLOTS) {
-            // Every group of the block runs, also past the end (as zeros), so that each slot
-            // of the sum sees the same additions at every vector width.
-            for group in 0..SLOTS / lanes {
-                let start = (block + group * lanes).min(n);
-                let len = (n - start).min(lanes);
-                let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
-                let (y, active) = load_targets(v, &targets, start, len, Some(in_range));
-                let x = v.load(&logits[start..start + len]);
-                let weight = load_weights(v, weights, start, len);
-                let d = element::<T, S, SOFT, MODE>(v, params, x, y);
-                finish(
-                    v,
-                    params,
-                    d,
-                    active,
-                    weight,
-                    group,
-                    start,
-                    len,
-                    &mut outputs,
-                    &mut sum,
-                );
-            }
+        match chunk.targets {
+            // Soft targets always take the soft kernel (`Params::needs_soft`).
+            Targets::Soft(y) if SOFT => run!(SoftTargets(y)),
+            Targets::Soft(_) => unreachable!("soft targets need the soft-target kernel"),
+            Targets::Labels(labels) => run!(LabelTargets(labels)),
+            Targets::Classes {
+                targets,
+                classes,
+                first,
+            } => run!(ClassTargets {
+                targets,
+                classes,
+                first
+            }),
         }
-        sum.total(v)
     }
+}
+
+/// γ known to be 2 (`q^γ = q·q`, no branch in the loop).
+const GAMMA_TWO: u8 = 2;
+/// Any γ, looked up in [`Params`].
+const GAMMA_ANY: u8 = u8::MAX;
+
+/// The loop over a chunk for one kind of targets and γ; returns the sum of the chunk's
+/// weighted losses.
+struct Loop<'a, 'p, T, Y, const SOFT: bool, const MODE: u8, const GAMMA: u8> {
+    chunk: Chunk<'a, T>,
+    params: &'p Params<T>,
+    targets: Y,
+}
+
+impl<T: Real, Y: TargetSource<T>, const SOFT: bool, const MODE: u8, const GAMMA: u8> WithSimd
+    for Loop<'_, '_, T, Y, SOFT, MODE, GAMMA>
+{
+    type Output = f64;
+
+    #[inline(always)]
+    fn with_simd<S: Simd>(self, simd: S) -> f64 {
+        let Loop {
+            chunk,
+            params,
+            targets,
+        } = self;
+        run::<T, S, Y, SOFT, MODE, GAMMA>(simd, chunk, params, targets)
+    }
+}
+
+#[inline(always)]
+fn run<T: Real, S: Simd, Y: TargetSource<T>, const SOFT: bool, const MODE: u8, const GAMMA: u8>(
+    simd: S,
+    chunk: Chunk<'_, T>,
+    params: &Params<T>,
+    targets: Y,
+) -> f64 {
+    let v = Lanes::<T, S>::new(simd);
+    let lanes = v.lanes();
+    let Chunk {
+        logits,
+        weights,
+        loss,
+        grad,
+        hess,
+        ..
+    } = chunk;
+    let mut outputs = Outputs { loss, grad, hess };
+    let n = logits.len();
+    let mut sum = SlotSum::<T, S>::new(v);
+    // Whole vectors, two at a time: the two dependency chains are independent, so the
+    // CPU overlaps them (one chain alone is latency-bound). A multiple of the block, so
+    // that the masked remainder starts on a block boundary.
+    let step = 2 * lanes;
+    let fast_end = n - n % step.max(SLOTS);
+    for start in (0..fast_end).step_by(step) {
+        let second = start + lanes;
+        let (y0, active0) = targets.load(v, start, lanes, None);
+        let (y1, active1) = targets.load(v, second, lanes, None);
+        let x0 = v.load(&logits[start..second]);
+        let x1 = v.load(&logits[second..second + lanes]);
+        let d0 = element::<T, S, SOFT, MODE, GAMMA>(v, params, x0, y0);
+        let d1 = element::<T, S, SOFT, MODE, GAMMA>(v, params, x1, y1);
+        let w0 = load_weights(v, weights, start, lanes);
+        let w1 = load_weights(v, weights, second, lanes);
+        let group0 = (start % SLOTS) / lanes;
+        let group1 = (second % SLOTS) / lanes;
+        finish(
+            v,
+            params,
+            d0,
+            active0,
+            w0,
+            group0,
+            start,
+            lanes,
+            &mut outputs,
+            &mut sum,
+        );
+        finish(
+            v,
+            params,
+            d1,
+            active1,
+            w1,
+            group1,
+            second,
+            lanes,
+            &mut outputs,
+            &mut sum,
+        );
+    }
+    let lane_index = lane_index(v);
+    for block in (fast_end..n).step_by(SLOTS) {
+        // Every group of the block runs, also past the end (as zeros), so that each slot
+        // of the sum sees the same additions at every vector width.
+        for group in 0..SLOTS / lanes {
+            let start = (block + group * lanes).min(n);
+            let len = (n - start).min(lanes);
+            let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
+            let (y, active) = targets.load(v, start, len, Some(in_range));
+            let x = v.load(&logits[start..start + len]);
+            let weight = load_weights(v, weights, start, len);
+            let d = element::<T, S, SOFT, MODE, GAMMA>(v, params, x, y);
+            finish(
+                v,
+                params,
+                d,
+                active,
+                weight,
+                group,
+                start,
+                len,
+                &mut outputs,
+                &mut sum,
+            );
+        }
+    }
+    sum.total(v)
 }
 
 /// `value` in the active lanes, 0 in the others (padding, ignored elements).
@@ -281,63 +359,104 @@ fn weighted<T: Real, S: Simd>(v: Lanes<T, S>, weight: Option<T::V<S>>, value: T:
     }
 }
 
-/// The targets of lanes `start .. start + len` and which lanes count (in range, not ignored;
-/// `None`: all).
-#[inline(always)]
-fn load_targets<T: Real, S: Simd>(
-    v: Lanes<T, S>,
-    targets: &Targets<'_, T>,
-    start: usize,
-    len: usize,
-    in_range: Option<T::M<S>>,
-) -> (T::V<S>, Option<T::M<S>>) {
-    match *targets {
-        Targets::Soft(y) => (v.load(&y[start..start + len]), in_range),
-        Targets::Labels(labels) => {
-            let mut y = [T::default(); SLOTS];
-            let lanes = v.lanes();
-            if len == lanes {
-                // A fixed trip count: the compiler widens the bytes with vector instructions.
-                for (out, &label) in y[..lanes].iter_mut().zip(&labels[start..start + lanes]) {
-                    *out = T::from_u8(label);
-                }
-            } else {
-                for (out, &label) in y.iter_mut().zip(&labels[start..start + len]) {
-                    *out = T::from_u8(label);
+/// Where a chunk's targets come from. `load` gives the targets of lanes
+/// `start .. start + len` and which lanes count (in range and not ignored; `None`: all).
+trait TargetSource<T: Real>: Copy {
+    fn load<S: Simd>(
+        self,
+        v: Lanes<T, S>,
+        start: usize,
+        len: usize,
+        in_range: Option<T::M<S>>,
+    ) -> (T::V<S>, Option<T::M<S>>);
+}
+
+#[derive(Clone, Copy)]
+struct SoftTargets<'a, T>(&'a [T]);
+
+impl<T: Real> TargetSource<T> for SoftTargets<'_, T> {
+    #[inline(always)]
+    fn load<S: Simd>(
+        self,
+        v: Lanes<T, S>,
+        start: usize,
+        len: usize,
+        in_range: Option<T::M<S>>,
+    ) -> (T::V<S>, Option<T::M<S>>) {
+        (v.load(&self.0[start..start + len]), in_range)
+    }
+}
+
+#[derive(Clone, Copy)]
+struct LabelTargets<'a>(&'a [u8]);
+
+impl<T: Real> TargetSource<T> for LabelTargets<'_> {
+    #[inline(always)]
+    fn load<S: Simd>(
+        self,
+        v: Lanes<T, S>,
+        start: usize,
+        len: usize,
+        in_range: Option<T::M<S>>,
+    ) -> (T::V<S>, Option<T::M<S>>) {
+        let mut y = [T::default(); SLOTS];
+        let lanes = v.lanes();
+        if len == lanes {
+            // A fixed trip count: the compiler widens the bytes with vector instructions.
+            for (out, &label) in y[..lanes].iter_mut().zip(&self.0[start..start + lanes]) {
+                *out = T::from_u8(label);
+            }
+        } else {
+            for (out, &label) in y.iter_mut().zip(&self.0[start..start + len]) {
+                *out = T::from_u8(label);
+            }
+        }
+        (v.load(&y), in_range)
+    }
+}
+
+/// Class-index targets of a `[rows, classes]` head; `first` is the index of the chunk's
+/// first element in the whole head.
+#[derive(Clone, Copy)]
+struct ClassTargets<'a> {
+    targets: &'a [i32],
+    classes: usize,
+    first: usize,
+}
+
+impl<T: Real> TargetSource<T> for ClassTargets<'_> {
+    #[inline(always)]
+    fn load<S: Simd>(
+        self,
+        v: Lanes<T, S>,
+        start: usize,
+        len: usize,
+        in_range: Option<T::M<S>>,
+    ) -> (T::V<S>, Option<T::M<S>>) {
+        let mut y = [T::default(); SLOTS];
+        let mut counted = [T::default(); SLOTS];
+        let element = self.first + start;
+        let (mut row, mut class) = (element / self.classes, element % self.classes);
+        for j in 0..len {
+            let target = self.targets[row];
+            if target >= 0 {
+                counted[j] = T::narrow(1.0);
+                if target as usize == class {
+                    y[j] = T::narrow(1.0);
                 }
             }
-            (v.load(&y), in_range)
-        }
-        Targets::Classes {
-            targets,
-            classes,
-            first,
-        } => {
-            let mut y = [T::default(); SLOTS];
-            let mut counted = [T::default(); SLOTS];
-            let element = first + start;
-            let (mut row, mut class) = (element / classes, element % classes);
-            for j in 0..len {
-                let target = targets[row];
-                if target >= 0 {
-                    counted[j] = T::narrow(1.0);
-                    if target as usize == class {
-                        y[j] = T::narrow(1.0);
-                    }
-                }
-                class += 1;
-                if class == classes {
-                    class = 0;
-                    row += 1;
-                }
+            class += 1;
+            if class == self.classes {
+                class = 0;
+                row += 1;
             }
-            let counted = v.eq(v.load(&counted), v.c(1.0));
-            let active = match in_range {
-                Some(in_range) => v.and(in_range, counted),
-                None => counted,
-            };
-            (v.load(&y), Some(active))
         }
+        let counted = v.eq(v.load(&counted), v.c(1.0));
+        let active = match in_range {
+            Some(in_range) => v.and(in_range, counted),
+            None => counted,
+        };
+        (v.load(&y), Some(active))
     }
 }
 
@@ -345,13 +464,16 @@ fn load_targets<T: Real, S: Simd>(
 /// `exp(γ·ln_w − γ·l)` with the exponent carried as a rounded part and its error, so that
 /// `exp` sees it to better than an ulp of its result (`γ·ln_w` reaches several hundred).
 #[inline(always)]
-fn focal_factor<T: Real, S: Simd>(
+fn focal_factor<T: Real, S: Simd, const GAMMA: u8>(
     v: Lanes<T, S>,
     params: &Params<T>,
     q: T::V<S>,
     ln_w: T::V<S>,
     l: T::V<S>,
 ) -> T::V<S> {
+    if GAMMA == GAMMA_TWO {
+        return v.mul(q, q);
+    }
     match params.integer_gamma {
         Some(0) => v.c(1.0),
         Some(1) => q,
@@ -374,8 +496,12 @@ fn focal_factor<T: Real, S: Simd>(
 /// Hard targets `y ∈ {0, 1}` (MATH.md): `s = 2y − 1`, `z = s·x`, `p_t = σ(z)`, `q = σ(−z)`,
 /// `CE = softplus(−z)`; loss `α_t·q^γ·CE`, gradient `−s·α_t·q^γ·(q + γ·p_t·CE)`, Hessian
 /// `α_t·q^γ·((2γ+1)·p_t·q + γ·p_t·CE·(γ·p_t − q))`.
+///
+/// Signs are applied as bit flips, choices between two values as bit operations or `max`
+/// and `min` where both sides are equal or one is exact, and NaN logits are patched only
+/// in a vector that has one: blends are the expensive operations of AVX2.
 #[inline(always)]
-fn hard_element<T: Real, S: Simd, const MODE: u8>(
+fn hard_element<T: Real, S: Simd, const MODE: u8, const GAMMA: u8>(
     v: Lanes<T, S>,
     params: &Params<T>,
     x: T::V<S>,
@@ -383,62 +509,83 @@ fn hard_element<T: Real, S: Simd, const MODE: u8>(
 ) -> Element<T::V<S>> {
     let zero = v.c(0.0);
     let one = v.c(1.0);
-    let positive_label = v.eq(y, one);
-    let z = v.select(positive_label, x, v.neg(x));
-    let e = v.exp_nonpositive(v.neg(v.abs(x)), None);
+    let sign = v.c(-0.0);
+    // y − 1/2 is negative exactly for y = 0: the sign bit of s, and its opposite.
+    let negative_label = v.bit_and(v.sub(y, v.c(0.5)), sign);
+    let positive_label = v.bit_xor(negative_label, sign);
+    let z = v.bit_xor(x, negative_label);
+    let minus_z = v.bit_xor(x, positive_label);
+    // NaN logits lose their NaN on the way (clamps by max/min); they are patched below.
+    let e = v.exp_nonpositive_not_nan(v.bit_or(x, sign));
     let (l, r) = v.ln_1p_unit_and_reciprocal(e);
     let e_r = v.mul(e, r);
-    let z_positive = v.ge(z, zero);
-    let p_t = v.select(z_positive, r, e_r);
-    let q = v.select(z_positive, e_r, r);
-    let ce = v.add(v.positive_part(v.neg(z)), l);
-    let q_pow_gamma = focal_factor(v, params, q, v.neg(v.positive_part(z)), l);
-    let alpha_t = match params.alpha {
-        Some(alpha) => v.select(
-            positive_label,
-            v.splat(alpha),
-            v.splat(params.one_minus_alpha),
-        ),
-        None => one,
+    // σ(z) and σ(−z) are r and e·r for z ≥ 0, the other way round below.
+    let (p_t, q) = v.swap_where(v.lt(z, zero), r, e_r);
+    // A −0 from `max` disappears in the sum: l ≥ +0.
+    let ce = v.add(v.max(minus_z, zero), l);
+    let q_pow_gamma = focal_factor::<T, S, GAMMA>(v, params, q, v.min(minus_z, zero), l);
+    let scale = match params.alpha {
+        Some(alpha) => {
+            let alpha_t = v.select(
+                v.eq(y, one),
+                v.splat(alpha),
+                v.splat(params.one_minus_alpha),
+            );
+            v.mul(alpha_t, q_pow_gamma)
+        }
+        None => q_pow_gamma,
     };
-    let scale = v.mul(alpha_t, q_pow_gamma);
     // CE is infinite only at z = −∞, where q^γ = 1: scale is 0 there only through α_t = 0.
+    let loss = v.mul(scale, ce);
+    let loss = if params.alpha_t_can_be_zero {
+        v.select(v.eq(scale, zero), zero, loss)
+    } else {
+        loss
+    };
     let nan = v.is_nan(x);
-    let loss = v.select(v.eq(scale, zero), zero, v.mul(scale, ce));
-    let loss = v.select(nan, x, loss);
+    let has_nan = v.any(nan);
     if MODE == LOSS {
         return Element {
-            loss,
+            loss: if has_nan {
+                v.select(nan, x, loss)
+            } else {
+                loss
+            },
             grad: zero,
             hess: zero,
         };
     }
-    let gamma = v.splat(params.gamma);
-    // p_t·CE → 0 as z → −∞ (p_t = 0, CE = ∞).
-    let p_t_ce = v.select(v.eq(p_t, zero), zero, v.mul(p_t, ce));
+    let gamma = if GAMMA == GAMMA_TWO {
+        v.c(2.0)
+    } else {
+        v.splat(params.gamma)
+    };
+    // p_t·CE → 0 as z → −∞ (p_t = 0, CE = ∞); capping CE changes nothing else, as p_t > 0
+    // only where CE is finite.
+    let p_t_ce = v.mul(p_t, v.min(ce, v.c(T::MAX.widen())));
     let magnitude = v.mul(scale, v.fma(gamma, p_t_ce, q));
-    let grad = v.select(positive_label, v.neg(magnitude), magnitude);
-    let grad = v.select(nan, x, grad);
-    if MODE == LOSS_GRAD {
-        return Element {
-            loss,
-            grad,
-            hess: zero,
-        };
-    }
-    let two_gamma_plus_one = v.fma(v.c(2.0), gamma, one);
-    let hess = v.mul(
-        scale,
-        v.fma(
-            v.mul(two_gamma_plus_one, p_t),
-            q,
-            v.mul(v.mul(gamma, p_t_ce), v.fma(gamma, p_t, v.neg(q))),
-        ),
-    );
-    Element {
-        loss,
-        grad: v.select(nan, x, grad),
-        hess: v.select(nan, x, hess),
+    let grad = v.bit_xor(magnitude, positive_label);
+    let hess = if MODE == GRAD_HESS {
+        let two_gamma_plus_one = v.fma(v.c(2.0), gamma, one);
+        v.mul(
+            scale,
+            v.fma(
+                v.mul(two_gamma_plus_one, p_t),
+                q,
+                v.mul(v.mul(gamma, p_t_ce), v.fma(gamma, p_t, v.neg(q))),
+            ),
+        )
+    } else {
+        zero
+    };
+    if has_nan {
+        Element {
+            loss: v.select(nan, x, loss),
+            grad: v.select(nan, x, grad),
+            hess: v.select(nan, x, hess),
+        }
+    } else {
+        Element { loss, grad, hess }
     }
 }
 
@@ -451,14 +598,14 @@ pub(crate) struct Element<V> {
 }
 
 #[inline(always)]
-pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
+pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8, const GAMMA: u8>(
     v: Lanes<T, S>,
     params: &Params<T>,
     x: T::V<S>,
     y: T::V<S>,
 ) -> Element<T::V<S>> {
     if !SOFT {
-        return hard_element::<T, S, MODE>(v, params, x, y);
+        return hard_element::<T, S, MODE, GAMMA>(v, params, x, y);
     }
     let zero = v.c(0.0);
     let one = v.c(1.0);
@@ -491,8 +638,24 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8>(
     let q = v.mul(r, w);
     // e/w, the factor of P·Q/q = e·r/w; w is 1 or e for hard targets.
     let ratio = v.select(v.eq(w, zero), one, v.div(e, w));
-    let ln_w = v.select(u_is_zero, v.neg(a), v.ln(w));
-    let q_pow_gamma = focal_factor(v, params, q, ln_w, l);
+    let is_integer_gamma = GAMMA == GAMMA_TWO || params.integer_gamma.is_some();
+    let q_pow_gamma = if is_integer_gamma {
+        focal_factor::<T, S, GAMMA>(v, params, q, zero, l)
+    } else {
+        // q^γ = (w/(1+e))^γ. Where u = 0, ln w = −a exactly (w = e may underflow), and where
+        // w = 1 (hard targets) it is 0: the hard kernel's arithmetic, with its bits. Elsewhere
+        // `ln w` rounded to an ulp would put up to γ·ulp(ln w) into the exponent (4e-6 for
+        // w = 2.5e-4, γ = 4 in f32): `pow_ratio` keeps the logarithms in two parts.
+        let exact_ln_w = v.select(u_is_zero, v.neg(a), zero);
+        let exact_side = focal_factor::<T, S, GAMMA>(v, params, q, exact_ln_w, l);
+        let ratio_power = v.pow_ratio(
+            w,
+            v.add(one, e),
+            v.splat(params.gamma),
+            v.splat(params.gamma_low),
+        );
+        v.select(v.or(u_is_zero, v.eq(w, one)), exact_side, ratio_power)
+    };
     let alpha_t = match params.alpha {
         Some(alpha) => v.fma(
             v.splat(alpha),

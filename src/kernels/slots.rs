@@ -29,9 +29,11 @@ impl<T: Real, S: Simd> SlotSum<T, S> {
         let y = v.sub(value, self.compensations[group]);
         let t = v.add(self.sums[group], y);
         let compensation = v.sub(v.sub(t, self.sums[group]), y);
-        // Past an infinite sum the compensation would be ∞ − ∞: keep the sum infinite.
-        let infinite = v.eq(v.abs(t), v.c(f64::INFINITY));
-        self.compensations[group] = v.select(infinite, v.c(0.0), compensation);
+        // Past an infinite sum the compensation would be ±∞ or ∞ − ∞ = NaN, and the sum NaN
+        // at the next step. Capped at ±MAX it keeps the sum infinite; finite compensations
+        // are far below the cap. (`min(c, MAX)` gives MAX for a NaN c on every level.)
+        let max = v.c(T::MAX.widen());
+        self.compensations[group] = v.max(v.min(compensation, max), v.c(-T::MAX.widen()));
         self.sums[group] = t;
     }
 

@@ -127,6 +127,68 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     pub fn neg(self, a: T::V<S>) -> T::V<S> {
         self.mul(a, self.c(-1.0))
     }
+    /// See [`Real::min`] for NaN.
+    #[inline(always)]
+    pub fn min(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
+        T::min(self.simd, a, b)
+    }
+    /// See [`Real::max`] for NaN.
+    #[inline(always)]
+    pub fn max(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
+        T::max(self.simd, a, b)
+    }
+    /// The bitwise exclusive or of two vectors' bit patterns (with a sign-only operand: a
+    /// sign flip).
+    #[inline(always)]
+    pub fn bit_xor(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
+        let s = self.simd;
+        T::from_bits(s, T::xor_bits(s, T::to_bits(s, a), T::to_bits(s, b)))
+    }
+    /// The bitwise or of two vectors' bit patterns.
+    #[inline(always)]
+    pub fn bit_or(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
+        let s = self.simd;
+        T::from_bits(s, T::or_bits(s, T::to_bits(s, a), T::to_bits(s, b)))
+    }
+    /// The bitwise and of two vectors' bit patterns.
+    #[inline(always)]
+    pub fn bit_and(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
+        let s = self.simd;
+        T::from_bits(s, T::and_bits(s, T::to_bits(s, a), T::to_bits(s, b)))
+    }
+    /// Whether any lane of `mask` is set.
+    #[inline(always)]
+    pub fn any(self, mask: T::M<S>) -> bool {
+        // Masks are all-ones lanes, bit masks or bools: any set bit is a set lane. (Vector
+        // masks are read as words so that the test compiles to one instruction.)
+        let bytes = pulp::bytemuck::bytes_of(&mask);
+        let mut words = bytes.chunks_exact(8);
+        let mut acc = 0u64;
+        for word in &mut words {
+            acc |= u64::from_ne_bytes(word.try_into().unwrap());
+        }
+        for &byte in words.remainder() {
+            acc |= u64::from(byte);
+        }
+        acc != 0
+    }
+    /// `(mask ? b : a, mask ? a : b)`: `a` and `b` trade places where `mask` is set. With
+    /// all-ones vector masks as four bit operations instead of two blends.
+    #[inline(always)]
+    pub fn swap_where(self, mask: T::M<S>, a: T::V<S>, b: T::V<S>) -> (T::V<S>, T::V<S>) {
+        if core::mem::size_of::<T::M<S>>() == core::mem::size_of::<T::V<S>>() {
+            let s = self.simd;
+            let mask: T::U<S> = pulp::bytemuck::cast(mask);
+            let (a, b) = (T::to_bits(s, a), T::to_bits(s, b));
+            let trade = T::and_bits(s, T::xor_bits(s, a, b), mask);
+            (
+                T::from_bits(s, T::xor_bits(s, a, trade)),
+                T::from_bits(s, T::xor_bits(s, b, trade)),
+            )
+        } else {
+            (self.select(mask, b, a), self.select(mask, a, b))
+        }
+    }
     #[inline(always)]
     pub fn lt(self, a: T::V<S>, b: T::V<S>) -> T::M<S> {
         T::less_than(self.simd, a, b)
@@ -307,6 +369,19 @@ impl<T: Real, S: Simd> Lanes<T, S> {
             None => None,
         };
         let (t, _, p) = self.exp_reduced(x, tail);
+        let scaled = self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET));
+        self.mul(scaled, self.c((-(EXP_SCALE_OFFSET as f64)).exp2()))
+    }
+
+    /// `e^x` for `x ≤ 0` with the same bits as [`Self::exp_nonpositive`] (no tail), for
+    /// callers that handle NaN lanes themselves: a NaN `x` gives a finite value here. The
+    /// lower clamp is one `max` instead of a compare and a blend.
+    #[inline(always)]
+    pub fn exp_nonpositive_not_nan(self, x: T::V<S>) -> T::V<S> {
+        let min_arg = if self.single() { -104.0 } else { -746.0 };
+        // `max(x, c)` gives c for a NaN x on every level (the constant is the second operand).
+        let x = self.max(x, self.c(min_arg));
+        let (t, _, p) = self.exp_reduced(x, None);
         let scaled = self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET));
         self.mul(scaled, self.c((-(EXP_SCALE_OFFSET as f64)).exp2()))
     }

@@ -12,6 +12,8 @@ pub trait Real:
 {
     /// `"f32"` or `"f64"`.
     const NAME: &'static str;
+    /// The largest finite value.
+    const MAX: Self;
     /// The value widened to `f64` (exact).
     fn widen(self) -> f64;
     /// The `f64` value rounded to the nearest `Self`.
@@ -22,7 +24,7 @@ pub trait Real:
     /// `LANES` values of `Self`.
     type V<S: Simd>: Copy + Pod;
     /// A lane mask.
-    type M<S: Simd>: Copy;
+    type M<S: Simd>: Copy + bytemuck::NoUninit;
     /// The lanes' bit patterns as unsigned integers of the same width.
     type U<S: Simd>: Copy + Pod;
 
@@ -44,6 +46,11 @@ pub trait Real:
     /// `a·b + c` with one rounding, on every level.
     fn mul_add<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>, c: Self::V<S>) -> Self::V<S>;
     fn abs<S: Simd>(s: S, a: Self::V<S>) -> Self::V<S>;
+    /// The smaller value; if either is NaN, which value results depends on the level, but
+    /// `min(a, c)` with a non-NaN `c` gives `c` for a NaN `a` on every level.
+    fn min<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
+    /// The larger value; NaN as for [`Real::min`].
+    fn max<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S>;
 
     fn less_than<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::M<S>;
     fn greater_than<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::M<S>;
@@ -65,6 +72,7 @@ pub trait Real:
     fn splat_bits<S: Simd>(s: S, value: u64) -> Self::U<S>;
     fn and_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S>;
     fn or_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S>;
+    fn xor_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S>;
     fn wrapping_add_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S>;
     fn wrapping_mul_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S>;
     /// The biased exponent field of each lane, as a value of `Self` (exact).
@@ -85,6 +93,7 @@ macro_rules! impl_real {
                 type U<S: Simd> = S::[<$u s>];
 
                 const NAME: &'static str = stringify!($t);
+                const MAX: Self = <$t>::MAX;
                 #[inline(always)]
                 fn widen(self) -> f64 {
                     self as f64
@@ -137,6 +146,14 @@ macro_rules! impl_real {
                 #[inline(always)]
                 fn abs<S: Simd>(s: S, a: Self::V<S>) -> Self::V<S> {
                     s.[<abs_ $f s>](a)
+                }
+                #[inline(always)]
+                fn min<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                    s.[<min_ $f s>](a, b)
+                }
+                #[inline(always)]
+                fn max<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
+                    s.[<max_ $f s>](a, b)
                 }
                 #[inline(always)]
                 fn less_than<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::M<S> {
@@ -194,6 +211,10 @@ macro_rules! impl_real {
                 #[inline(always)]
                 fn or_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
                     s.[<or_ $u s>](a, b)
+                }
+                #[inline(always)]
+                fn xor_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
+                    s.[<xor_ $u s>](a, b)
                 }
                 #[inline(always)]
                 fn wrapping_add_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
