@@ -12,7 +12,7 @@ use super::real::Real;
 use core::marker::PhantomData;
 use pulp::Simd;
 
-/// `1/k!` for k = 0..=13: the Taylor series of `e^r`.
+/// `1/k!` for k = 0..=13: the Taylor series of `e^r` (f64; f32 uses [`EXP_MINIMAX_F32`]).
 const EXP_TAYLOR: [f64; 14] = [
     1.0,
     1.0,
@@ -30,9 +30,31 @@ const EXP_TAYLOR: [f64; 14] = [
     1.0 / 6227020800.0,
 ];
 
+/// `e^r = 1 + r·Q(r)` for f32 on `|r| ≤ ln2/2`: Q of degree 5, near-minimax for the relative
+/// error of `e^r` (2^−28.9 before rounding the coefficients; `tests/golden/minimax.py`). One
+/// multiply-add fewer than Taylor's degree 7.
+const EXP_MINIMAX_F32: [f64; 6] = [
+    1.0000000321837799,
+    0.49999994205564835,
+    0.1666643117012918,
+    0.041668002574193966,
+    0.008374163377326204,
+    0.0013843644124081867,
+];
+
+/// `2·atanh(s) = 2s + s·z·P(z)`, `z = s² ≤ 1/9`, for f32: P of degree 3, near-minimax for
+/// the relative error of the logarithm (2^−27.7; `tests/golden/minimax.py`), instead of 7
+/// terms of the series.
+const ATANH_MINIMAX_F32: [f64; 4] = [
+    0.6666641302371844,
+    0.40021706153352976,
+    0.2799901319837387,
+    0.2802514111506682,
+];
+
 /// `2/(2k+1)` for k = 1..=16: `ln((1+s)/(1−s)) = 2·atanh(s) = 2s + s·Σ 2·s^(2k)/(2k+1)`.
-/// For `s ≤ 1/3` the first 7 (f32) or 16 (f64) terms leave a truncation error below `2^−25`
-/// (`2^−54`) of the result; for `s ≤ 0.2` (fdlibm's reduction) 5 or 11.
+/// For `s ≤ 1/3` the 16 terms leave a truncation error below `2^−54` of the f64 result (f32
+/// uses [`ATANH_MINIMAX_F32`]); for `s ≤ 0.2` (fdlibm's reduction) 5 or 11.
 const ATANH_SERIES: [f64; 16] = [
     2.0 / 3.0,
     2.0 / 5.0,
@@ -347,8 +369,12 @@ impl<T: Real, S: Simd> Lanes<T, S> {
             Some(tail) => self.add(r, tail),
             None => r,
         };
-        let degree = if self.single() { 7 } else { 13 };
-        (t, k, self.polynomial(r, &EXP_TAYLOR[..=degree]))
+        let p = if self.single() {
+            self.fma(r, self.polynomial(r, &EXP_MINIMAX_F32), self.c(1.0))
+        } else {
+            self.polynomial(r, &EXP_TAYLOR)
+        };
+        (t, k, p)
     }
 
     /// `e^(x + tail)` for `x ≤ 0` (or NaN), with an optional small correction `tail` as in
@@ -446,8 +472,12 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         // fdlibm's form: ln(1+u) = u − (u²/2 − s·(u²/2 + R)), the error of `s` enters only
         // the correction, which is below a third of the result.
         let z = self.mul(s, s);
-        let terms = if self.single() { 7 } else { 16 };
-        let r = self.mul(z, self.polynomial(z, &ATANH_SERIES[..terms]));
+        let series = if self.single() {
+            &ATANH_MINIMAX_F32[..]
+        } else {
+            &ATANH_SERIES[..]
+        };
+        let r = self.mul(z, self.polynomial(z, series));
         let half_u_squared = self.mul(self.c(0.5), self.mul(u, u));
         let small = self.fma(self.neg(s), self.add(half_u_squared, r), half_u_squared);
         (self.sub(u, small), reciprocal)
