@@ -181,18 +181,25 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// Whether any lane of `mask` is set.
     #[inline(always)]
     pub fn any(self, mask: T::M<S>) -> bool {
-        // Masks are all-ones lanes, bit masks or bools: any set bit is a set lane. (Vector
-        // masks are read as words so that the test compiles to one instruction.)
+        // Masks are all-ones lanes (vector levels), bit masks (AVX-512) or bools (scalar):
+        // any set bit is a set lane. Read as one integer where the size allows (one test
+        // instruction), else as words.
         let bytes = pulp::bytemuck::bytes_of(&mask);
-        let mut words = bytes.chunks_exact(8);
-        let mut acc = 0u64;
-        for word in &mut words {
-            acc |= u64::from_ne_bytes(word.try_into().unwrap());
+        match bytes.len() {
+            1 => bytes[0] != 0,
+            2 => u16::from_ne_bytes([bytes[0], bytes[1]]) != 0,
+            _ => {
+                let mut words = bytes.chunks_exact(8);
+                let mut acc = 0u64;
+                for word in &mut words {
+                    acc |= u64::from_ne_bytes(word.try_into().unwrap());
+                }
+                for &byte in words.remainder() {
+                    acc |= u64::from(byte);
+                }
+                acc != 0
+            }
         }
-        for &byte in words.remainder() {
-            acc |= u64::from(byte);
-        }
-        acc != 0
     }
     /// `(mask ? b : a, mask ? a : b)`: `a` and `b` trade places where `mask` is set. With
     /// all-ones vector masks as four bit operations instead of two blends.
