@@ -391,9 +391,9 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// subnormal range. Max error 1 ulp (f32 exhaustively).
     #[inline(always)]
     pub fn exp_nonpositive(self, x: T::V<S>, tail: Option<T::V<S>>) -> T::V<S> {
-        let min_arg = if self.single() { -104.0 } else { -746.0 };
-        let below = self.lt(x, self.c(min_arg));
-        let x = self.select(below, self.c(min_arg), x);
+        let min_arg = self.c(self.exp_min_arg());
+        let below = self.lt(x, min_arg);
+        let x = self.select(below, min_arg, x);
         // Past the clamp the result is 0 whatever the tail (which may be NaN there).
         // A match, not `Option::map`: closures need not get the SIMD level's target features.
         #[allow(clippy::manual_map)]
@@ -401,9 +401,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
             Some(tail) => Some(self.select(below, self.c(0.0), tail)),
             None => None,
         };
-        let (t, _, p) = self.exp_reduced(x, tail);
-        let scaled = self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET));
-        self.mul(scaled, self.c((-(EXP_SCALE_OFFSET as f64)).exp2()))
+        self.exp_nonpositive_clamped(x, tail)
     }
 
     /// `e^x` for `x ≤ 0` with the same bits as [`Self::exp_nonpositive`] (no tail), for
@@ -411,10 +409,21 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// lower clamp is one `max` instead of a compare and a blend.
     #[inline(always)]
     pub fn exp_nonpositive_not_nan(self, x: T::V<S>) -> T::V<S> {
-        let min_arg = if self.single() { -104.0 } else { -746.0 };
         // `max(x, c)` gives c for a NaN x on every level (the constant is the second operand).
-        let x = self.max(x, self.c(min_arg));
-        let (t, _, p) = self.exp_reduced(x, None);
+        let x = self.max(x, self.c(self.exp_min_arg()));
+        self.exp_nonpositive_clamped(x, None)
+    }
+
+    /// Below this argument `e^x` rounds to 0 (half the smallest subnormal).
+    #[inline(always)]
+    fn exp_min_arg(self) -> f64 {
+        if self.single() { -104.0 } else { -746.0 }
+    }
+
+    /// `e^(x + tail)` for `exp_min_arg ≤ x ≤ 0`: `p·2^k` as `(p·2^(k+64))·2^−64`.
+    #[inline(always)]
+    fn exp_nonpositive_clamped(self, x: T::V<S>, tail: Option<T::V<S>>) -> T::V<S> {
+        let (t, _, p) = self.exp_reduced(x, tail);
         let scaled = self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET));
         self.mul(scaled, self.c((-(EXP_SCALE_OFFSET as f64)).exp2()))
     }
