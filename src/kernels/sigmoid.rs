@@ -114,12 +114,14 @@ pub(crate) struct Kernel<'a, 'p, T, const SOFT: bool, const MODE: u8> {
 impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, SOFT, MODE> {
     type Output = f64;
 
-    /// Picks the loop for the kind of targets and for γ = 2 (the default of every focal
-    /// loss) once, so that the loop itself has no branches on them. Each loop is its own
-    /// function at the level's target features (`vectorize`), not inlined here.
+    /// Picks the loop for the kind of targets and, for hard targets, for γ = 2 (the default
+    /// of every focal loss) once, so that the loop itself has no branches on them. Each loop
+    /// is its own function at the level's target features (`vectorize`), not inlined here.
     #[inline(always)]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
-        let gamma_two = self.params.integer_gamma == Some(2);
+        // Soft targets spend little of their time on the choice of γ: one loop for any γ
+        // keeps the number of compiled loops (and the build time) down.
+        let gamma_two = !SOFT && self.params.integer_gamma == Some(2);
         let Kernel { chunk, params } = self;
         macro_rules! run {
             ($targets:expr) => {
