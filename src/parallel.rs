@@ -5,7 +5,10 @@
 //! order: the result has the same bits for any number of threads.
 
 use crate::kernels::OrderedSum;
-use crate::kernels::sigmoid::{Chunk, GRAD_HESS, Kernel, LOSS, LOSS_GRAD, Params, Targets};
+use crate::kernels::sigmoid::{
+    Chunk, ClassTargets, GRAD_HESS, Kernel, LOSS, LOSS_GRAD, LabelTargets, Params, SoftTargets,
+    Targets,
+};
 use crate::kernels::softmax;
 use crate::kernels::softmax_rows::RowsKernel;
 use crate::simd::{Real, SimdLevel};
@@ -104,17 +107,12 @@ pub(crate) fn sigmoid<T: Real>(
     let target_chunk = |index: usize| {
         let range = |len: usize| (index * CHUNK).min(len)..((index + 1) * CHUNK).min(len);
         match targets {
-            Targets::Soft(y) => Targets::Soft(&y[range(y.len())]),
-            Targets::Labels(y) => Targets::Labels(&y[range(y.len())]),
-            Targets::Classes {
-                targets,
-                classes,
-                first,
-            } => Targets::Classes {
-                targets,
-                classes,
-                first: first + index * CHUNK,
-            },
+            Targets::Soft(SoftTargets(y)) => Targets::Soft(SoftTargets(&y[range(y.len())])),
+            Targets::Labels(LabelTargets(y)) => Targets::Labels(LabelTargets(&y[range(y.len())])),
+            Targets::Classes(classes) => Targets::Classes(ClassTargets {
+                first: classes.first + index * CHUNK,
+                ..classes
+            }),
         }
     };
     let chunks: Vec<Chunk<'_, T>> = logits

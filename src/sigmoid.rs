@@ -1,6 +1,6 @@
 //! Sigmoid focal loss: binary and multi-label heads, one independent logit per element.
 
-use crate::kernels::sigmoid::{Params, Targets};
+use crate::kernels::sigmoid::{ClassTargets, LabelTargets, Params, SoftTargets, Targets};
 use crate::parallel::{self, SigmoidOutputs};
 use crate::{Float, FocalError, Reduction, simd_level, validate};
 
@@ -271,13 +271,13 @@ fn run<T: Float>(
         hessian_floor,
     );
     let kernel_targets = match *targets {
-        SigmoidTargets::Soft(y) => Targets::Soft(y),
-        SigmoidTargets::Labels(y) => Targets::Labels(y),
-        SigmoidTargets::Classes { targets, classes } => Targets::Classes {
+        SigmoidTargets::Soft(y) => Targets::Soft(SoftTargets(y)),
+        SigmoidTargets::Labels(y) => Targets::Labels(LabelTargets(y)),
+        SigmoidTargets::Classes { targets, classes } => Targets::Classes(ClassTargets {
             targets,
             classes,
             first: 0,
-        },
+        }),
     };
     let (elementwise_loss, reduced_loss) = match options.reduction {
         Reduction::None => (loss, None),

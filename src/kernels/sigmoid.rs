@@ -20,18 +20,12 @@ pub(crate) const LOSS_GRAD: u8 = 1;
 /// Gradient and Hessian.
 pub(crate) const GRAD_HESS: u8 = 2;
 
-/// The targets of one chunk.
+/// The targets of one chunk: one of the three sources the kernel has a loop for.
 #[derive(Clone, Copy, Debug)]
 pub(crate) enum Targets<'a, T> {
-    Soft(&'a [T]),
-    Labels(&'a [u8]),
-    /// Class-index targets of a `[rows, classes]` head; `first` is the index of the chunk's
-    /// first element in the whole head.
-    Classes {
-        targets: &'a [i32],
-        classes: usize,
-        first: usize,
-    },
+    Soft(SoftTargets<'a, T>),
+    Labels(LabelTargets<'a>),
+    Classes(ClassTargets<'a>),
 }
 
 /// The options of a call, converted once to the element type.
@@ -142,18 +136,10 @@ impl<T: Real, const SOFT: bool, const MODE: u8> WithSimd for Kernel<'_, '_, T, S
         }
         match chunk.targets {
             // Soft targets always take the soft kernel (`Params::needs_soft`).
-            Targets::Soft(y) if SOFT => run!(SoftTargets(y)),
+            Targets::Soft(y) if SOFT => run!(y),
             Targets::Soft(_) => unreachable!("soft targets need the soft-target kernel"),
-            Targets::Labels(labels) => run!(LabelTargets(labels)),
-            Targets::Classes {
-                targets,
-                classes,
-                first,
-            } => run!(ClassTargets {
-                targets,
-                classes,
-                first
-            }),
+            Targets::Labels(labels) => run!(labels),
+            Targets::Classes(classes) => run!(classes),
         }
     }
 }
@@ -376,8 +362,9 @@ trait TargetSource<T: Real>: Copy {
     ) -> (T::V<S>, Option<T::M<S>>);
 }
 
-#[derive(Clone, Copy)]
-struct SoftTargets<'a, T>(&'a [T]);
+/// Soft targets `y ∈ [0, 1]`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SoftTargets<'a, T>(pub &'a [T]);
 
 impl<T: Real> TargetSource<T> for SoftTargets<'_, T> {
     #[inline(always)]
@@ -392,8 +379,9 @@ impl<T: Real> TargetSource<T> for SoftTargets<'_, T> {
     }
 }
 
-#[derive(Clone, Copy)]
-struct LabelTargets<'a>(&'a [u8]);
+/// Hard labels, one byte each.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LabelTargets<'a>(pub &'a [u8]);
 
 impl<T: Real> TargetSource<T> for LabelTargets<'_> {
     #[inline(always)]
@@ -422,11 +410,11 @@ impl<T: Real> TargetSource<T> for LabelTargets<'_> {
 
 /// Class-index targets of a `[rows, classes]` head; `first` is the index of the chunk's
 /// first element in the whole head.
-#[derive(Clone, Copy)]
-struct ClassTargets<'a> {
-    targets: &'a [i32],
-    classes: usize,
-    first: usize,
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClassTargets<'a> {
+    pub targets: &'a [i32],
+    pub classes: usize,
+    pub first: usize,
 }
 
 impl<T: Real> TargetSource<T> for ClassTargets<'_> {

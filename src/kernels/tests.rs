@@ -39,9 +39,9 @@ fn sigmoid_outputs(
     );
     let (mut grad, mut hess) = (vec![0.0f32; n], vec![0.0f32; n]);
     let targets = if soft {
-        sigmoid::Targets::Soft(&y)
+        sigmoid::Targets::Soft(sigmoid::SoftTargets(&y))
     } else {
-        sigmoid::Targets::Labels(&labels)
+        sigmoid::Targets::Labels(sigmoid::LabelTargets(&labels))
     };
     let chunk = sigmoid::Chunk {
         logits: &x,
