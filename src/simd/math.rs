@@ -5,7 +5,7 @@
 //! same bits. Accuracy, measured by `src/simd/tests.rs`: f32 against the correctly rounded
 //! value for every f32 of each domain (`exhaustive_f32_accuracy`, run by hand in release:
 //! exp, ln, ln(1+u) ≤ 1 ulp; the sigmoid kernels' ln(1+u) on [0, 1] ≤ 2 ulp and 1/(1+u)
-//! ≤ 3 ulp, both from one division), f64 against std on 400 000 points per domain (≤ 1 ulp of
+//! ≤ 1 ulp), f64 against std on 400 000 points per domain (≤ 1 ulp of
 //! std's, which is itself within 1 ulp); the ordinary test run samples both.
 
 use super::real::Real;
@@ -42,19 +42,23 @@ const EXP_MINIMAX_F32: [f64; 6] = [
     0.0013843644124081867,
 ];
 
-/// `2·atanh(s) = 2s + s·z·P(z)`, `z = s² ≤ 1/9`, for f32: P of degree 3, near-minimax for
-/// the relative error of the logarithm (2^−27.7; `tests/golden/minimax.py`), instead of 7
-/// terms of the series.
-const ATANH_MINIMAX_F32: [f64; 4] = [
-    0.6666641302371844,
-    0.40021706153352976,
-    0.2799901319837387,
-    0.2802514111506682,
+/// `ln(1 + u) = u + u²·C(u)` for f32 on `u ∈ [0, 1]`: C of degree 7, near-minimax for the
+/// relative error of the logarithm (2^−24.85 before rounding the coefficients;
+/// `tests/golden/minimax.py`).
+const LN_1P_MINIMAX_F32: [f64; 8] = [
+    -0.49999647949342124,
+    0.3332132228006387,
+    -0.24857160862649483,
+    0.1915364376086298,
+    -0.13753778339666275,
+    0.07920425108317951,
+    -0.030065617003936125,
+    0.005364780491073353,
 ];
 
 /// `2/(2k+1)` for k = 1..=16: `ln((1+s)/(1−s)) = 2·atanh(s) = 2s + s·Σ 2·s^(2k)/(2k+1)`.
 /// For `s ≤ 1/3` the 16 terms leave a truncation error below `2^−54` of the f64 result (f32
-/// uses [`ATANH_MINIMAX_F32`]); for `s ≤ 0.2` (fdlibm's reduction) 5 or 11.
+/// uses a polynomial in `u` instead); for `s ≤ 0.2` (fdlibm's reduction) 5 or 11.
 const ATANH_SERIES: [f64; 16] = [
     2.0 / 3.0,
     2.0 / 5.0,
@@ -298,16 +302,26 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         out[0]
     }
 
-    /// Horner's rule over `coefficients` (lowest degree first).
+    /// `Σ scale·c_k·x^k` over `coefficients` (lowest degree first; `scale` a power of two,
+    /// so the scaled coefficients are exact): pairs `c_2j + c_2j+1·x`, then Horner's rule
+    /// in `x²`. Half the dependent steps of Horner's rule in `x` (the kernels are bound by
+    /// the length of their dependency chains), and as accurate for the series used here.
     #[inline(always)]
-    fn polynomial(self, x: T::V<S>, coefficients: &[f64]) -> T::V<S> {
+    fn polynomial(self, x: T::V<S>, coefficients: &[f64], scale: f64) -> T::V<S> {
         // A loop, not a fold: closures are not guaranteed to get the target features.
-        let (last, rest) = coefficients.split_last().unwrap();
-        let mut acc = self.c(*last);
-        for &c in rest.iter().rev() {
-            acc = self.fma(acc, x, self.c(c));
+        let x2 = self.mul(x, x);
+        let mut acc: Option<T::V<S>> = None;
+        for pair in coefficients.chunks(2).rev() {
+            let term = match *pair {
+                [low, high] => self.fma(self.c(high * scale), x, self.c(low * scale)),
+                _ => self.c(pair[0] * scale),
+            };
+            acc = Some(match acc {
+                Some(acc) => self.fma(acc, x2, term),
+                None => term,
+            });
         }
-        acc
+        acc.unwrap()
     }
 
     /// `2^(k + offset)` from `t = k + ROUNDING_MAGIC` (k an integer held in the low mantissa
@@ -354,14 +368,21 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let tail = self.select(self.or(above, below), self.c(0.0), tail);
         let x = self.select(above, self.c(max_arg), x);
         let x = self.select(below, self.c(min_arg), x);
-        let (_, k, p) = self.exp_reduced(x, Some(tail));
+        let (_, k, p) = self.exp_reduced(x, Some(tail), 1.0);
         self.scale_by_power_of_two(p, k)
     }
 
     /// The common part of the exponentials, for a clamped `x`: `x + tail = k·ln 2 + r` and
-    /// `p = e^r`, with `t = k + ROUNDING_MAGIC` (the bits [`Self::power_of_two`] reads).
+    /// `p = scale·e^r` (`scale` a power of two that keeps `p` normal, folded into the
+    /// polynomial's coefficients: the product is exact and costs nothing), with
+    /// `t = k + ROUNDING_MAGIC` (the bits [`Self::power_of_two`] reads).
     #[inline(always)]
-    fn exp_reduced(self, x: T::V<S>, tail: Option<T::V<S>>) -> (T::V<S>, T::V<S>, T::V<S>) {
+    fn exp_reduced(
+        self,
+        x: T::V<S>,
+        tail: Option<T::V<S>>,
+        scale: f64,
+    ) -> (T::V<S>, T::V<S>, T::V<S>) {
         let magic = self.c(T::ROUNDING_MAGIC);
         let t = self.fma(x, self.c(core::f64::consts::LOG2_E), magic);
         let k = self.sub(t, magic);
@@ -377,18 +398,22 @@ impl<T: Real, S: Simd> Lanes<T, S> {
             None => r,
         };
         let p = if self.single() {
-            self.fma(r, self.polynomial(r, &EXP_MINIMAX_F32), self.c(1.0))
+            self.fma(
+                r,
+                self.polynomial(r, &EXP_MINIMAX_F32, scale),
+                self.c(scale),
+            )
         } else {
-            self.polynomial(r, &EXP_TAYLOR)
+            self.polynomial(r, &EXP_TAYLOR, scale)
         };
         (t, k, p)
     }
 
     /// `e^(x + tail)` for `x ≤ 0` (or NaN), with an optional small correction `tail` as in
     /// [`Self::exp_with_tail`], and the same bits as it; the kernels' exponentials are all
-    /// of this kind. Cheaper: no upper clamp, and `p·2^k` as `(p·2^(k+64))·2^−64`, where the
-    /// first product is exact (a normal number) and the second rounds once, also into the
-    /// subnormal range. Max error 1 ulp (f32 exhaustively).
+    /// of this kind. Cheaper: no upper clamp, and `p·2^k` as one product `(2^−64·p)·2^(k+64)`
+    /// of two normal numbers, rounded once, also into the subnormal range. Max error 1 ulp
+    /// (f32 exhaustively).
     #[inline(always)]
     pub fn exp_nonpositive(self, x: T::V<S>, tail: Option<T::V<S>>) -> T::V<S> {
         let min_arg = self.c(self.exp_min_arg());
@@ -420,12 +445,14 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         if self.single() { -104.0 } else { -746.0 }
     }
 
-    /// `e^(x + tail)` for `exp_min_arg ≤ x ≤ 0`: `p·2^k` as `(p·2^(k+64))·2^−64`.
+    /// `e^(x + tail)` for `exp_min_arg ≤ x ≤ 0`: `p·2^k` as `(2^−64·p)·2^(k+64)`, where
+    /// `2^−64·p` is exact (and comes from the polynomial at no cost) and the product rounds
+    /// once, also into the subnormal range.
     #[inline(always)]
     fn exp_nonpositive_clamped(self, x: T::V<S>, tail: Option<T::V<S>>) -> T::V<S> {
-        let (t, _, p) = self.exp_reduced(x, tail);
-        let scaled = self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET));
-        self.mul(scaled, self.c((-(EXP_SCALE_OFFSET as f64)).exp2()))
+        let unscale = (-(EXP_SCALE_OFFSET as f64)).exp2();
+        let (t, _, p) = self.exp_reduced(x, tail, unscale);
+        self.mul(p, self.power_of_two(t, EXP_SCALE_OFFSET))
     }
 
     /// `p·2^k` for an integer-valued `k`, as `p·2^k1·2^k2` with `k1 = floor(k/2)`: both
@@ -458,7 +485,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         let s = self.div(f, self.add(self.c(2.0), f));
         let z = self.mul(s, s);
         let terms = if self.single() { 5 } else { 11 };
-        let r = self.mul(z, self.polynomial(z, &ATANH_SERIES[..terms]));
+        let r = self.mul(z, self.polynomial(z, &ATANH_SERIES[..terms], 1.0));
         let half_f_squared = self.mul(self.c(0.5), self.mul(f, f));
         let (ln2_hi, ln2_lo) = if self.single() {
             (LN2_HI_F32, LN2_LO_F32)
@@ -474,13 +501,22 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     }
 
     /// `(ln(1 + u), 1/(1 + u))` for `u ∈ [0, 1]`, the range of `e^−|x|` in the sigmoid
-    /// losses, from one division: `D = 1/((1+u)(2+u))` gives `1/(1+u) = (2+u)·D` and
-    /// `s = u/(2+u) = u·(1+u)·D`, and `ln(1+u) = 2·atanh(s) = 2s + s³·R(s²)` with `s ≤ 1/3`.
-    /// Max error (measured; `exhaustive_f32_accuracy` for f32): `ln(1+u)` 2 ulp, the
-    /// reciprocal 3 ulp (of `1/(1+u)` for the exact `u`).
+    /// losses. f32: the reciprocal is one division (correctly rounded) and
+    /// `ln(1 + u) = u + u²·C(u)` a polynomial that does not wait for it, so the two run side
+    /// by side. f64 (where a polynomial on all of `[0, 1]` would need degree 19): one
+    /// division `D = 1/((1+u)(2+u))` gives `1/(1+u) = (2+u)·D` and `s = u/(2+u) = u·(1+u)·D`,
+    /// and `ln(1+u) = 2·atanh(s) = 2s + s³·R(s²)` with `s ≤ 1/3`.
+    /// Max error (measured; `exhaustive_f32_accuracy` for f32) against the exact `u`:
+    /// `ln(1+u)` 2 ulp, the reciprocal 1 ulp (f32; `1 + u` rounds) and 3 ulp (f64).
     #[inline(always)]
     pub fn ln_1p_unit_and_reciprocal(self, u: T::V<S>) -> (T::V<S>, T::V<S>) {
         let one_plus = self.add(self.c(1.0), u);
+        if self.single() {
+            let reciprocal = self.div(self.c(1.0), one_plus);
+            let u2 = self.mul(u, u);
+            let ln = self.fma(u2, self.polynomial(u, &LN_1P_MINIMAX_F32, 1.0), u);
+            return (ln, reciprocal);
+        }
         let two_plus = self.add(self.c(2.0), u);
         let d = self.div(self.c(1.0), self.mul(one_plus, two_plus));
         let reciprocal = self.mul(two_plus, d);
@@ -488,12 +524,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         // fdlibm's form: ln(1+u) = u − (u²/2 − s·(u²/2 + R)), the error of `s` enters only
         // the correction, which is below a third of the result.
         let z = self.mul(s, s);
-        let series = if self.single() {
-            &ATANH_MINIMAX_F32[..]
-        } else {
-            &ATANH_SERIES[..]
-        };
-        let r = self.mul(z, self.polynomial(z, series));
+        let r = self.mul(z, self.polynomial(z, &ATANH_SERIES, 1.0));
         let half_u_squared = self.mul(self.c(0.5), self.mul(u, u));
         let small = self.fma(self.neg(s), self.add(half_u_squared, r), half_u_squared);
         (self.sub(u, small), reciprocal)

@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 # Generates the near-minimax f32 coefficients of src/simd/math.rs (EXP_MINIMAX_F32:
-# `python3 minimax.py exp 5`; ATANH_MINIMAX_F32: `python3 minimax.py atanh 3`). Needs mpmath.
+# `python3 minimax.py exp 5`; LN_1P_MINIMAX_F32: `python3 minimax.py ln1p 7`; the atanh mode
+# made an earlier version's ATANH_MINIMAX_F32). Needs mpmath.
 # Takes a few minutes each.
 # Near-minimax polynomial coefficients by Lawson's iteratively reweighted least squares.
 import mpmath as mp
@@ -42,6 +43,14 @@ if which == 'exp':
     m, c = lawson(f, w, -a * 1.0001, a * 1.0001, deg)
     print('max rel err', mp.nstr(m, 5), 'log2', mp.nstr(mp.log(m, 2), 5))
     print('coefficients of e^r = 1 + r*Q(r), Q lowest first:')
+    for x in c: print(repr(float(x)))
+elif which == 'ln1p':
+    # ln(1+u) = u + u^2*C(u) on [0, 1]; relative error of ln(1+u) is u^2 |C - f| / ln(1+u)
+    f = lambda u: (mp.log1p(u) - u) / u ** 2 if u != 0 else mp.mpf(-1) / 2
+    w = lambda u: u ** 2 / mp.log1p(u) if u != 0 else mp.mpf(0)
+    deg = int(sys.argv[2])
+    m, c = lawson(f, w, mp.mpf(0), mp.mpf(1), deg)
+    print('max rel err of ln(1+u)', mp.nstr(m, 5), 'log2', mp.nstr(mp.log(m, 2), 5))
     for x in c: print(repr(float(x)))
 else:
     # 2 atanh(s) = 2s + s*z*P(z), z = s^2 in [0, 1/9]; minimise |z*(P - F)| / 2 relative to 2s
