@@ -193,47 +193,61 @@ fn run<T: Real, S: Simd, Y: TargetSource<T>, const SOFT: bool, const MODE: u8, c
     let mut outputs = Outputs { loss, grad, hess };
     let n = logits.len();
     let mut sum = SlotSum::<T, S>::new(v);
-    // Whole vectors, two at a time: the two dependency chains are independent, so the
-    // CPU overlaps them (one chain alone is latency-bound). A multiple of the block, so
-    // that the masked remainder starts on a block boundary.
+    // Whole vectors, two at a time, software-pipelined: each step computes the
+    // exponentials of the next two vectors before it finishes the current two. A vector's
+    // work is one long dependency chain (about 100 cycles), and the CPU's scheduler holds
+    // too few waiting instructions to overlap enough of them by itself: in program order,
+    // the finishing half now finds its inputs ready. A multiple of the block, so that the
+    // masked remainder starts on a block boundary.
     let step = 2 * lanes;
     let fast_end = n - n % step.max(SLOTS);
-    for start in (0..fast_end).step_by(step) {
-        let second = start + lanes;
-        let (y0, active0) = targets.load(v, start, lanes, None);
-        let (y1, active1) = targets.load(v, second, lanes, None);
-        let x0 = v.load(&logits[start..second]);
-        let x1 = v.load(&logits[second..second + lanes]);
-        let d0 = element::<T, S, SOFT, MODE, GAMMA>(v, params, x0, y0);
-        let d1 = element::<T, S, SOFT, MODE, GAMMA>(v, params, x1, y1);
-        let w0 = load_weights(v, weights, start, lanes);
-        let w1 = load_weights(v, weights, second, lanes);
-        let group0 = (start % SLOTS) / lanes;
-        let group1 = (second % SLOTS) / lanes;
-        finish(
-            v,
-            params,
-            d0,
-            active0,
-            w0,
-            group0,
-            start,
-            lanes,
-            &mut outputs,
-            &mut sum,
-        );
-        finish(
-            v,
-            params,
-            d1,
-            active1,
-            w1,
-            group1,
-            second,
-            lanes,
-            &mut outputs,
-            &mut sum,
-        );
+    if fast_end > 0 {
+        let mut x0 = v.load(&logits[..lanes]);
+        let mut x1 = v.load(&logits[lanes..step]);
+        let mut t0 = transcendentals::<T, S, SOFT>(v, x0);
+        let mut t1 = transcendentals::<T, S, SOFT>(v, x1);
+        for start in (0..fast_end).step_by(step) {
+            // The last step recomputes its own pair (no branch in the loop).
+            let next = (start + step).min(fast_end - step);
+            let next_x0 = v.load(&logits[next..next + lanes]);
+            let next_x1 = v.load(&logits[next + lanes..next + step]);
+            let next_t0 = transcendentals::<T, S, SOFT>(v, next_x0);
+            let next_t1 = transcendentals::<T, S, SOFT>(v, next_x1);
+            let second = start + lanes;
+            let (y0, active0) = targets.load(v, start, lanes, None);
+            let (y1, active1) = targets.load(v, second, lanes, None);
+            let d0 = element::<T, S, SOFT, MODE, GAMMA>(v, params, x0, y0, t0);
+            let d1 = element::<T, S, SOFT, MODE, GAMMA>(v, params, x1, y1, t1);
+            let w0 = load_weights(v, weights, start, lanes);
+            let w1 = load_weights(v, weights, second, lanes);
+            let group0 = (start % SLOTS) / lanes;
+            let group1 = (second % SLOTS) / lanes;
+            finish(
+                v,
+                params,
+                d0,
+                active0,
+                w0,
+                group0,
+                start,
+                lanes,
+                &mut outputs,
+                &mut sum,
+            );
+            finish(
+                v,
+                params,
+                d1,
+                active1,
+                w1,
+                group1,
+                second,
+                lanes,
+                &mut outputs,
+                &mut sum,
+            );
+            (x0, x1, t0, t1) = (next_x0, next_x1, next_t0, next_t1);
+        }
     }
     let lane_index = lane_index(v);
     for block in (fast_end..n).step_by(SLOTS) {
@@ -246,7 +260,8 @@ fn run<T: Real, S: Simd, Y: TargetSource<T>, const SOFT: bool, const MODE: u8, c
             let (y, active) = targets.load(v, start, len, Some(in_range));
             let x = v.load(&logits[start..start + len]);
             let weight = load_weights(v, weights, start, len);
-            let d = element::<T, S, SOFT, MODE, GAMMA>(v, params, x, y);
+            let t = transcendentals::<T, S, SOFT>(v, x);
+            let d = element::<T, S, SOFT, MODE, GAMMA>(v, params, x, y, t);
             finish(
                 v,
                 params,
@@ -499,6 +514,7 @@ fn hard_element<T: Real, S: Simd, const MODE: u8, const GAMMA: u8>(
     params: &Params<T>,
     x: T::V<S>,
     y: T::V<S>,
+    t: Transcendentals<T::V<S>>,
 ) -> Element<T::V<S>> {
     let zero = v.c(0.0);
     let one = v.c(1.0);
@@ -509,8 +525,7 @@ fn hard_element<T: Real, S: Simd, const MODE: u8, const GAMMA: u8>(
     let z = v.bit_xor(x, negative_label);
     let minus_z = v.bit_xor(x, positive_label);
     // NaN logits lose their NaN on the way (clamps by max/min); they are patched below.
-    let e = v.exp_nonpositive_not_nan(v.bit_or(x, sign));
-    let (l, r) = v.ln_1p_unit_and_reciprocal(e);
+    let Transcendentals { e, l, r } = t;
     let e_r = v.mul(e, r);
     // σ(z) and σ(−z) are r and e·r for z ≥ 0, the other way round below.
     let (p_t, q) = v.swap_where(v.lt(z, zero), r, e_r);
@@ -579,6 +594,33 @@ fn hard_element<T: Real, S: Simd, const MODE: u8, const GAMMA: u8>(
     }
 }
 
+/// What the sigmoid losses compute of a logit alone: `e = e^−|x|`, `l = ln(1 + e)` and
+/// `r = 1/(1 + e)`, the long-latency first half of an element (see `run`).
+#[derive(Clone, Copy)]
+pub(crate) struct Transcendentals<V> {
+    pub e: V,
+    pub l: V,
+    pub r: V,
+}
+
+/// The [`Transcendentals`] of `x`. For hard targets `e` is finite for a NaN `x` (the hard
+/// kernel patches NaN lanes itself, and a `max` clamp is cheaper than a blend); soft
+/// targets keep the NaN.
+#[inline(always)]
+pub(crate) fn transcendentals<T: Real, S: Simd, const SOFT: bool>(
+    v: Lanes<T, S>,
+    x: T::V<S>,
+) -> Transcendentals<T::V<S>> {
+    let minus_abs_x = v.bit_or(x, v.c(-0.0));
+    let e = if SOFT {
+        v.exp_nonpositive(minus_abs_x, None)
+    } else {
+        v.exp_nonpositive_not_nan(minus_abs_x)
+    };
+    let (l, r) = v.ln_1p_unit_and_reciprocal(e);
+    Transcendentals { e, l, r }
+}
+
 /// The loss and its derivatives for one vector of elements (unweighted, unscaled).
 #[derive(Clone, Copy)]
 pub(crate) struct Element<V> {
@@ -593,9 +635,10 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8, const 
     params: &Params<T>,
     x: T::V<S>,
     y: T::V<S>,
+    t: Transcendentals<T::V<S>>,
 ) -> Element<T::V<S>> {
     if !SOFT {
-        return hard_element::<T, S, MODE, GAMMA>(v, params, x, y);
+        return hard_element::<T, S, MODE, GAMMA>(v, params, x, y, t);
     }
     let zero = v.c(0.0);
     let one = v.c(1.0);
@@ -616,8 +659,7 @@ pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8, const 
         _ => (y, one_minus_y, one_minus_2y),
     };
     let a = v.abs(x);
-    let e = v.exp_nonpositive(v.neg(a), None);
-    let (l, r) = v.ln_1p_unit_and_reciprocal(e);
+    let Transcendentals { e, l, r } = t;
     let e_r = v.mul(e, r);
     let positive = v.ge(x, zero);
     let p = v.select(positive, r, e_r); // σ(x)
