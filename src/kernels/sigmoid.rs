@@ -202,18 +202,23 @@ fn run<T: Real, S: Simd, Y: TargetSource<T>, const SOFT: bool, const MODE: u8, c
     let step = 2 * lanes;
     let fast_end = n - n % step.max(SLOTS);
     if fast_end > 0 {
-        let mut x0 = v.load(&logits[..lanes]);
-        let mut x1 = v.load(&logits[lanes..step]);
-        let mut t0 = transcendentals::<T, S, SOFT>(v, x0);
-        let mut t1 = transcendentals::<T, S, SOFT>(v, x1);
+        // Three stages: exponentials two steps ahead, their logarithms and reciprocals one
+        // step ahead, the rest now. (The last steps recompute their own pairs: no branch.)
+        let last = fast_end - step;
+        let (e0, e1) = exponentials_of_pair::<T, S, SOFT>(v, logits, 0);
+        let mut t0 = transcendentals_of_exponential(v, e0);
+        let mut t1 = transcendentals_of_exponential(v, e1);
+        let (mut next_e0, mut next_e1) =
+            exponentials_of_pair::<T, S, SOFT>(v, logits, step.min(last));
         for start in (0..fast_end).step_by(step) {
-            // The last step recomputes its own pair (no branch in the loop).
-            let next = (start + step).min(fast_end - step);
-            let next_x0 = v.load(&logits[next..next + lanes]);
-            let next_x1 = v.load(&logits[next + lanes..next + step]);
-            let next_t0 = transcendentals::<T, S, SOFT>(v, next_x0);
-            let next_t1 = transcendentals::<T, S, SOFT>(v, next_x1);
+            let (after_e0, after_e1) =
+                exponentials_of_pair::<T, S, SOFT>(v, logits, (start + 2 * step).min(last));
+            let next_t0 = transcendentals_of_exponential(v, next_e0);
+            let next_t1 = transcendentals_of_exponential(v, next_e1);
             let second = start + lanes;
+            // Loaded again rather than kept from the previous step: AVX2 has 16 registers.
+            let x0 = v.load(&logits[start..second]);
+            let x1 = v.load(&logits[second..second + lanes]);
             let (y0, active0) = targets.load(v, start, lanes, None);
             let (y1, active1) = targets.load(v, second, lanes, None);
             let d0 = element::<T, S, SOFT, MODE, GAMMA>(v, params, x0, y0, t0);
@@ -246,7 +251,8 @@ fn run<T: Real, S: Simd, Y: TargetSource<T>, const SOFT: bool, const MODE: u8, c
                 &mut outputs,
                 &mut sum,
             );
-            (x0, x1, t0, t1) = (next_x0, next_x1, next_t0, next_t1);
+            (t0, t1) = (next_t0, next_t1);
+            (next_e0, next_e1) = (after_e0, after_e1);
         }
     }
     let lane_index = lane_index(v);
@@ -603,22 +609,53 @@ pub(crate) struct Transcendentals<V> {
     pub r: V,
 }
 
-/// The [`Transcendentals`] of `x`. For hard targets `e` is finite for a NaN `x` (the hard
-/// kernel patches NaN lanes itself, and a `max` clamp is cheaper than a blend); soft
-/// targets keep the NaN.
+/// `e^−|x|`. For hard targets it is finite for a NaN `x` (the hard kernel patches NaN
+/// lanes itself, and a `max` clamp is cheaper than a blend); soft targets keep the NaN.
+#[inline(always)]
+pub(crate) fn exponential<T: Real, S: Simd, const SOFT: bool>(
+    v: Lanes<T, S>,
+    x: T::V<S>,
+) -> T::V<S> {
+    let minus_abs_x = v.bit_or(x, v.c(-0.0));
+    if SOFT {
+        v.exp_nonpositive(minus_abs_x, None)
+    } else {
+        v.exp_nonpositive_not_nan(minus_abs_x)
+    }
+}
+
+/// The [`exponential`]s of the two vectors at `start`.
+#[inline(always)]
+fn exponentials_of_pair<T: Real, S: Simd, const SOFT: bool>(
+    v: Lanes<T, S>,
+    logits: &[T],
+    start: usize,
+) -> (T::V<S>, T::V<S>) {
+    let lanes = v.lanes();
+    let second = start + lanes;
+    (
+        exponential::<T, S, SOFT>(v, v.load(&logits[start..second])),
+        exponential::<T, S, SOFT>(v, v.load(&logits[second..second + lanes])),
+    )
+}
+
+/// The [`Transcendentals`] of `e = e^−|x|`.
+#[inline(always)]
+pub(crate) fn transcendentals_of_exponential<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    e: T::V<S>,
+) -> Transcendentals<T::V<S>> {
+    let (l, r) = v.ln_1p_unit_and_reciprocal(e);
+    Transcendentals { e, l, r }
+}
+
+/// The [`Transcendentals`] of `x`.
 #[inline(always)]
 pub(crate) fn transcendentals<T: Real, S: Simd, const SOFT: bool>(
     v: Lanes<T, S>,
     x: T::V<S>,
 ) -> Transcendentals<T::V<S>> {
-    let minus_abs_x = v.bit_or(x, v.c(-0.0));
-    let e = if SOFT {
-        v.exp_nonpositive(minus_abs_x, None)
-    } else {
-        v.exp_nonpositive_not_nan(minus_abs_x)
-    };
-    let (l, r) = v.ln_1p_unit_and_reciprocal(e);
-    Transcendentals { e, l, r }
+    transcendentals_of_exponential(v, exponential::<T, S, SOFT>(v, x))
 }
 
 /// The loss and its derivatives for one vector of elements (unweighted, unscaled).
