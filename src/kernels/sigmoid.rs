@@ -193,12 +193,12 @@ fn run<T: Real, S: Simd, Y: TargetSource<T>, const SOFT: bool, const MODE: u8, c
     let mut outputs = Outputs { loss, grad, hess };
     let n = logits.len();
     let mut sum = SlotSum::<T, S>::new(v);
-    // Whole vectors, two at a time, software-pipelined: each step computes the
-    // exponentials of the next two vectors before it finishes the current two. A vector's
-    // work is one long dependency chain (about 100 cycles), and the CPU's scheduler holds
-    // too few waiting instructions to overlap enough of them by itself: in program order,
-    // the finishing half now finds its inputs ready. A multiple of the block, so that the
-    // masked remainder starts on a block boundary.
+    // Whole vectors, two at a time, software-pipelined. A vector's work is one long
+    // dependency chain (about 100 cycles: exp, then the division, then the gradient), and
+    // the CPU's scheduler holds too few waiting instructions to overlap enough of them by
+    // itself; started a step or two earlier in program order, each stage finds its inputs
+    // ready. A multiple of the block, so that the masked remainder starts on a block
+    // boundary.
     let step = 2 * lanes;
     let fast_end = n - n % step.max(SLOTS);
     if fast_end > 0 {
