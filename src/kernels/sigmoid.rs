@@ -603,19 +603,16 @@ fn hard_element<T: Real, S: Simd, const MODE: u8, const GAMMA: u8>(
 /// What the sigmoid losses compute of a logit alone: `e = e^−|x|`, `l = ln(1 + e)` and
 /// `r = 1/(1 + e)`, the long-latency first half of an element (see `run`).
 #[derive(Clone, Copy)]
-pub(crate) struct Transcendentals<V> {
-    pub e: V,
-    pub l: V,
-    pub r: V,
+struct Transcendentals<V> {
+    e: V,
+    l: V,
+    r: V,
 }
 
 /// `e^−|x|`. For hard targets it is finite for a NaN `x` (the hard kernel patches NaN
 /// lanes itself, and a `max` clamp is cheaper than a blend); soft targets keep the NaN.
 #[inline(always)]
-pub(crate) fn exponential<T: Real, S: Simd, const SOFT: bool>(
-    v: Lanes<T, S>,
-    x: T::V<S>,
-) -> T::V<S> {
+fn exponential<T: Real, S: Simd, const SOFT: bool>(v: Lanes<T, S>, x: T::V<S>) -> T::V<S> {
     let minus_abs_x = v.bit_or(x, v.c(-0.0));
     if SOFT {
         v.exp_nonpositive(minus_abs_x, None)
@@ -641,7 +638,7 @@ fn exponentials_of_pair<T: Real, S: Simd, const SOFT: bool>(
 
 /// The [`Transcendentals`] of `e = e^−|x|`.
 #[inline(always)]
-pub(crate) fn transcendentals_of_exponential<T: Real, S: Simd>(
+fn transcendentals_of_exponential<T: Real, S: Simd>(
     v: Lanes<T, S>,
     e: T::V<S>,
 ) -> Transcendentals<T::V<S>> {
@@ -651,7 +648,7 @@ pub(crate) fn transcendentals_of_exponential<T: Real, S: Simd>(
 
 /// The [`Transcendentals`] of `x`.
 #[inline(always)]
-pub(crate) fn transcendentals<T: Real, S: Simd, const SOFT: bool>(
+fn transcendentals<T: Real, S: Simd, const SOFT: bool>(
     v: Lanes<T, S>,
     x: T::V<S>,
 ) -> Transcendentals<T::V<S>> {
@@ -660,14 +657,14 @@ pub(crate) fn transcendentals<T: Real, S: Simd, const SOFT: bool>(
 
 /// The loss and its derivatives for one vector of elements (unweighted, unscaled).
 #[derive(Clone, Copy)]
-pub(crate) struct Element<V> {
-    pub loss: V,
-    pub grad: V,
-    pub hess: V,
+struct Element<V> {
+    loss: V,
+    grad: V,
+    hess: V,
 }
 
 #[inline(always)]
-pub(crate) fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8, const GAMMA: u8>(
+fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8, const GAMMA: u8>(
     v: Lanes<T, S>,
     params: &Params<T>,
     x: T::V<S>,

@@ -501,7 +501,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     }
 
     /// `(ln(1 + u), 1/(1 + u))` for `u ∈ [0, 1]`, the range of `e^−|x|` in the sigmoid
-    /// losses. f32: the reciprocal is one division (correctly rounded) and
+    /// losses. f32: the reciprocal is one division (of the rounded `1 + u`) and
     /// `ln(1 + u) = u + u²·C(u)` a polynomial that does not wait for it, so the two run side
     /// by side. f64 (where a polynomial on all of `[0, 1]` would need degree 19): one
     /// division `D = 1/((1+u)(2+u))` gives `1/(1+u) = (2+u)·D` and `s = u/(2+u) = u·(1+u)·D`,
