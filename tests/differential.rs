@@ -11,6 +11,9 @@ use focal_loss::{
 };
 use proptest::prelude::*;
 
+mod common;
+use common::tolerance;
+
 fn logit() -> impl Strategy<Value = f64> {
     prop_oneof![
         8 => -30.0..30.0f64,
@@ -49,24 +52,7 @@ fn options() -> impl Strategy<Value = SigmoidFocalOptions> {
         })
 }
 
-/// `got` is close to `want` (the reference): NaN where it is NaN, equal infinities, and
-/// within `tolerance·max(|want|, scale)` otherwise, `scale` being the size of the terms.
-fn agrees(got: f64, want: f64, tolerance: f64, scale: f64, tiny: f64) -> bool {
-    if want.is_nan() || got.is_nan() {
-        return want.is_nan() && got.is_nan();
-    }
-    if want.is_infinite() || got.is_infinite() {
-        return got == want;
-    }
-    let magnitude = want.abs().max(scale);
-    if magnitude < tiny {
-        return (got - want).abs() <= tiny;
-    }
-    (got - want).abs() <= tolerance * magnitude
-}
-
-/// Compares with the precision contract of `T`: f64 1e-12, f32 2e-6 (relative to 2^-100,
-/// absolute 2^-120 below, where intermediates can be subnormal).
+/// The shared contract (`tests/common/tolerance.rs`) as a proptest failure.
 fn check(
     what: &str,
     got: &[f64],
@@ -74,57 +60,8 @@ fn check(
     scale: &[f64],
     single: bool,
 ) -> Result<(), TestCaseError> {
-    let (tolerance, tiny) = if single {
-        (2e-6, 2f64.powi(-100))
-    } else {
-        (1e-12, 2f64.powi(-960))
-    };
-    for i in 0..want.len() {
-        prop_assert!(
-            agrees(got[i], want[i], tolerance, scale[i], tiny),
-            "{}[{}]: got {:e}, reference {:e}",
-            what,
-            i,
-            got[i],
-            want[i]
-        );
-    }
-    Ok(())
-}
-
-/// Sizes of the terms that make up the per-element gradient and Hessian (see MATH.md).
-fn term_scales(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> (f64, f64) {
-    if !x.is_finite() {
-        return (0.0, 0.0);
-    }
-    let p = reference::sigmoid(x);
-    let q_of_x = reference::sigmoid(-x);
-    let q = y * q_of_x + (1.0 - y) * p;
-    let alpha_t = alpha.map_or(1.0, |a| a * y + (1.0 - a) * (1.0 - y));
-    let scale = alpha_t * q.powf(gamma);
-    let c = y * reference::softplus(-x) + (1.0 - y) * reference::softplus(x);
-    let dc = (1.0 - y) * p + y * q_of_x;
-    let dl = if q > 0.0 {
-        (1.0 - 2.0 * y).abs() * p * q_of_x / q
-    } else {
-        0.0
-    };
-    let d2l = if q > 0.0 {
-        dl * (y * q_of_x * q_of_x + (1.0 - y) * p * p) / q
-    } else {
-        0.0
-    };
-    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
-    (
-        finite(scale * (gamma * c * dl + dc)),
-        finite(
-            scale
-                * (gamma * gamma * c * dl * dl
-                    + 2.0 * gamma * dc * dl
-                    + gamma * c * d2l
-                    + p * q_of_x),
-        ),
-    )
+    // Every γ here is below 8, where the contract does not depend on it.
+    tolerance::check(what, got, want, scale, single, 0.0).map_err(TestCaseError::fail)
 }
 
 #[derive(Debug, Clone)]
@@ -217,25 +154,8 @@ fn sigmoid_case<T: focal_loss::Float>(
         Some(&mut want_grad),
     );
 
-    // Per-element scales of the gradient and Hessian terms.
-    let (mut grad_scale, mut hess_scale) = (vec![0.0; n], vec![0.0; n]);
-    let count = match form {
-        Form::Classes(t, c) => t.iter().filter(|&&t| t >= 0).count() * c,
-        _ => n,
-    };
-    let divisor = match options.reduction {
-        Reduction::Mean if count > 0 => count as f64,
-        _ => 1.0,
-    };
-    for i in 0..n {
-        if let Some(y) = reference::element_target(&targets_64, i) {
-            let y = reference::smooth_binary_target(y, options.label_smoothing);
-            let w = w64.as_ref().map_or(1.0, |w| w[i]);
-            let (g, h) = term_scales(x64[i], y, options.gamma, options.alpha);
-            grad_scale[i] = w * g / divisor;
-            hess_scale[i] = w * h;
-        }
-    }
+    let (grad_scale, hess_scale) =
+        tolerance::sigmoid_scales(&x64, &targets_64, w64.as_deref(), options);
     let widen = |v: &[T]| v.iter().map(|x| x.to_f64()).collect::<Vec<_>>();
     let loss_scale = vec![0.0; loss_len];
     check("loss", &widen(&loss), &want_loss, &loss_scale, single)?;
@@ -263,7 +183,7 @@ fn sigmoid_case<T: focal_loss::Float>(
         &mut want_g,
         &mut want_h,
     );
-    let undivided: Vec<f64> = grad_scale.iter().map(|s| s * divisor).collect();
+    let (undivided, _) = tolerance::sigmoid_scales(&x64, &targets_64, w64.as_deref(), &none);
     check("grad_hess.grad", &widen(&g), &want_g, &undivided, single)?;
     check("hess", &widen(&h), &want_h, &hess_scale, single)?;
     Ok(())
@@ -330,33 +250,11 @@ proptest! {
             };
             let (mut want_loss, mut want_grad) = (vec![0.0; loss_len], vec![0.0; n]);
             reference::softmax_focal(&x64, &targets, shape, &options, Some(&mut want_loss), Some(&mut want_grad));
-            // With smoothing the gradient of a class is g_j·q_j − p_j·Σ_{k≠j} g_k with
-            // |g_k| ≤ (1+γ)·α_k·y_k: those terms can cancel, so they set the scale. One-hot
-            // rows have no cancelling terms: the largest component of the row is the scale.
-            let class_alpha = |k: usize| match &options.alpha {
-                focal_loss::SoftmaxAlpha::Off => 1.0,
-                focal_loss::SoftmaxAlpha::Uniform(a) => *a,
-                focal_loss::SoftmaxAlpha::PerClass(v) => v[k],
-            };
-            let mut scale = vec![0.0; n];
-            for nn in 0..batch {
-                for s in 0..spatial {
-                    let index = |j: usize| (nn * classes + j) * spatial + s;
-                    let row_max = (0..classes).map(|j| want_grad[index(j)].abs()).filter(|v| v.is_finite()).fold(0.0, f64::max);
-                    let t = targets[nn * spatial + s];
-                    let terms = if ls > 0.0 && t >= 0 {
-                        let weights: f64 = (0..classes)
-                            .map(|k| class_alpha(k) * (if k as i32 == t { 1.0 - ls } else { 0.0 } + ls / classes as f64))
-                            .sum();
-                        2.0 * (1.0 + gamma) * weights
-                    } else {
-                        0.0
-                    };
-                    for j in 0..classes {
-                        scale[index(j)] = row_max.max(terms);
-                    }
-                }
-            }
+            let count = targets.iter().filter(|&&t| t != -100).count();
+            let divisor = if reduction == Reduction::Mean && count > 0 { count as f64 } else { 1.0 };
+            let scale = tolerance::softmax_grad_scales(
+                &want_grad, &targets, batch, classes, spatial, gamma, &options.alpha, ls, -100, divisor,
+            );
             check("softmax loss", &got_loss, &want_loss, &vec![0.0; loss_len], single)?;
             check("softmax grad", &got_grad, &want_grad, &scale, single)?;
         }

@@ -1,0 +1,3 @@
+//! Code shared by the integration tests (each test file includes what it uses).
+
+pub mod tolerance;

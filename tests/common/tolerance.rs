@@ -1,0 +1,197 @@
+//! The accuracy contract as code: how close a kernel's output must be to the scalar reference.
+//!
+//! One file, used by the differential tests (`tests/differential.rs`), the regression tests
+//! of what the fuzzers found (`tests/fuzz_regressions.rs`) and the fuzz targets (`fuzz/`,
+//! through `#[path]`), so that all of them hold the kernels to the same bounds.
+//!
+//! - f64: within 1e-12 of the reference (which is itself within 1e-13 of the golden values);
+//! - f32: within 2e-6 of the f64 reference on the same (f32) inputs;
+//! - both times `γ/8` for γ > 8: `q^γ` multiplies the relative rounding error of `q` (or the
+//!   absolute error of `ln q`) by γ, and `q` is formed in the element type;
+//! - relative to `max(|reference|, scale)`, where `scale` is the size of the terms that make
+//!   up the value: where terms cancel, no finite-precision evaluation does better;
+//! - below `tiny` (f32: 2^-100, f64: 2^-960) an absolute error of `tiny` (intermediates there
+//!   can be subnormal);
+//! - NaN exactly where the reference is NaN, infinities equal.
+
+#![allow(dead_code)]
+
+use focal_loss::{Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxAlpha, reference};
+
+/// `(relative tolerance, tiny)` of the contract of `f32` (`single`) or `f64` at γ.
+pub fn contract(single: bool, gamma: f64) -> (f64, f64) {
+    let growth = (gamma / 8.0).max(1.0);
+    if single {
+        (2e-6 * growth, 2f64.powi(-100))
+    } else {
+        (1e-12 * growth, 2f64.powi(-960))
+    }
+}
+
+/// `got` is close to `want` (the reference): NaN where it is NaN, equal infinities, and
+/// within `tolerance·max(|want|, scale)` otherwise, `scale` being the size of the terms.
+pub fn agrees(got: f64, want: f64, tolerance: f64, scale: f64, tiny: f64) -> bool {
+    if want.is_nan() || got.is_nan() {
+        return want.is_nan() && got.is_nan();
+    }
+    if want.is_infinite() || got.is_infinite() {
+        return got == want;
+    }
+    let magnitude = want.abs().max(scale);
+    if magnitude < tiny {
+        return (got - want).abs() <= tiny;
+    }
+    (got - want).abs() <= tolerance * magnitude
+}
+
+/// Every `got[i]` agrees with `want[i]` under the contract of `f32` (`single`) or `f64` at γ.
+pub fn check(
+    what: &str,
+    got: &[f64],
+    want: &[f64],
+    scale: &[f64],
+    single: bool,
+    gamma: f64,
+) -> Result<(), String> {
+    if got.len() != want.len() {
+        return Err(format!(
+            "{what}: {} values, reference {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    let (tolerance, tiny) = contract(single, gamma);
+    for i in 0..want.len() {
+        let s = scale.get(i).copied().unwrap_or(0.0);
+        if !agrees(got[i], want[i], tolerance, s, tiny) {
+            return Err(format!(
+                "{what}[{i}]: got {:e}, reference {:e} (term scale {:e}, tolerance {:e})",
+                got[i], want[i], s, tolerance
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Sizes of the terms that make up one element's gradient and Hessian (MATH.md): the sums of
+/// the absolute values of the terms that are added.
+pub fn sigmoid_term_scales(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> (f64, f64) {
+    if !x.is_finite() {
+        return (0.0, 0.0);
+    }
+    let p = reference::sigmoid(x);
+    let q_of_x = reference::sigmoid(-x);
+    let q = y * q_of_x + (1.0 - y) * p;
+    let alpha_t = alpha.map_or(1.0, |a| a * y + (1.0 - a) * (1.0 - y));
+    let scale = alpha_t * q.powf(gamma);
+    let c = y * reference::softplus(-x) + (1.0 - y) * reference::softplus(x);
+    let dc = (1.0 - y) * p + y * q_of_x;
+    let dl = if q > 0.0 {
+        (1.0 - 2.0 * y).abs() * p * q_of_x / q
+    } else {
+        0.0
+    };
+    let d2l = if q > 0.0 {
+        dl * (y * q_of_x * q_of_x + (1.0 - y) * p * p) / q
+    } else {
+        0.0
+    };
+    let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    (
+        finite(scale * (gamma * c * dl + dc)),
+        finite(
+            scale
+                * (gamma * gamma * c * dl * dl
+                    + 2.0 * gamma * dc * dl
+                    + gamma * c * d2l
+                    + p * q_of_x),
+        ),
+    )
+}
+
+/// The per-element term scales of a whole sigmoid call (inputs as `f64`): of the gradient of
+/// the returned loss (divided like it) and of the per-element Hessian, weights included.
+pub fn sigmoid_scales(
+    logits: &[f64],
+    targets: &SigmoidTargets<'_, f64>,
+    weights: Option<&[f64]>,
+    options: &SigmoidFocalOptions,
+) -> (Vec<f64>, Vec<f64>) {
+    let n = logits.len();
+    let count = match *targets {
+        SigmoidTargets::Classes { targets, classes } => {
+            targets.iter().filter(|&&t| t >= 0).count() * classes
+        }
+        _ => n,
+    };
+    let divisor = match (options.reduction, options.normalizer) {
+        (Reduction::Mean, Some(v)) => v,
+        (Reduction::Mean, None) if count > 0 => count as f64,
+        _ => 1.0,
+    };
+    let (mut grad, mut hess) = (vec![0.0; n], vec![0.0; n]);
+    for i in 0..n {
+        if let Some(y) = reference::element_target(targets, i) {
+            let y = reference::smooth_binary_target(y, options.label_smoothing);
+            let w = weights.map_or(1.0, |w| w[i]);
+            let (g, h) = sigmoid_term_scales(logits[i], y, options.gamma, options.alpha);
+            grad[i] = w * g / divisor;
+            hess[i] = w * h;
+        }
+    }
+    (grad, hess)
+}
+
+/// The per-logit term scales of a softmax gradient (`want` the reference's gradient, in the
+/// layout of the logits). With smoothing the gradient of a class is `g_j·q_j − p_j·Σ_{k≠j} g_k`
+/// with `|g_k| ≤ (1+γ)·α_k·y_k`: those terms can cancel, so they set the scale (divided like
+/// the gradient). One-hot rows have no cancelling terms: the row's largest component is it.
+#[allow(clippy::too_many_arguments)]
+pub fn softmax_grad_scales(
+    want: &[f64],
+    targets: &[i32],
+    batch: usize,
+    classes: usize,
+    spatial: usize,
+    gamma: f64,
+    alpha: &SoftmaxAlpha,
+    label_smoothing: f64,
+    ignore_index: i32,
+    divisor: f64,
+) -> Vec<f64> {
+    let class_alpha = |k: usize| match alpha {
+        SoftmaxAlpha::Off => 1.0,
+        SoftmaxAlpha::Uniform(a) => *a,
+        SoftmaxAlpha::PerClass(v) => v[k],
+    };
+    let mut scale = vec![0.0; want.len()];
+    for n in 0..batch {
+        for s in 0..spatial {
+            let index = |j: usize| (n * classes + j) * spatial + s;
+            let row_max = (0..classes)
+                .map(|j| want[index(j)].abs())
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max);
+            let t = targets[n * spatial + s];
+            let terms = if label_smoothing > 0.0 && t != ignore_index {
+                let weights: f64 = (0..classes)
+                    .map(|k| {
+                        let y = if k as i32 == t {
+                            1.0 - label_smoothing
+                        } else {
+                            0.0
+                        } + label_smoothing / classes as f64;
+                        class_alpha(k) * y
+                    })
+                    .sum();
+                2.0 * (1.0 + gamma) * weights / divisor
+            } else {
+                0.0
+            };
+            for j in 0..classes {
+                scale[index(j)] = row_max.max(terms);
+            }
+        }
+    }
+    scale
+}
