@@ -59,6 +59,9 @@ pub use sigmoid::{
     SigmoidFocalOptions, SigmoidTargets, sigmoid_focal_grad_hess, sigmoid_focal_loss,
     sigmoid_focal_loss_grad,
 };
+#[cfg(feature = "emulated-simd")]
+#[doc(hidden)]
+pub use simd::with_emulated_simd;
 pub use simd::{SimdLevel, simd_level, with_simd_level};
 pub use softmax::{
     SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape, softmax_focal_loss, softmax_focal_loss_grad,

@@ -11,7 +11,8 @@ use crate::kernels::sigmoid::{
 };
 use crate::kernels::softmax;
 use crate::kernels::softmax_rows::RowsKernel;
-use crate::simd::{Real, SimdLevel};
+use crate::simd::Real;
+use crate::simd::dispatch::Dispatch;
 use rayon::prelude::*;
 
 /// Elements per chunk: a multiple of the 16 summation slots, large enough to amortise a
@@ -93,7 +94,7 @@ pub(crate) enum SigmoidOutputs {
 /// Runs the sigmoid kernel over all elements and returns the sum of the weighted losses.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn sigmoid<T: Real>(
-    level: SimdLevel,
+    level: Dispatch,
     logits: &[T],
     targets: Targets<'_, T>,
     weights: Option<&[T]>,
@@ -156,7 +157,7 @@ pub(crate) fn sigmoid<T: Real>(
 /// of the gradient), about [`CHUNK`] logits each.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn softmax<T: Real>(
-    level: SimdLevel,
+    level: Dispatch,
     logits: &[T],
     targets: &[i32],
     classes: usize,

@@ -2,7 +2,7 @@
 
 use crate::kernels::sigmoid::{ClassTargets, LabelTargets, Params, SoftTargets, Targets};
 use crate::parallel::{self, SigmoidOutputs};
-use crate::{Float, FocalError, Reduction, simd_level, validate};
+use crate::{Float, FocalError, Reduction, validate};
 
 /// The targets of a sigmoid focal loss, in one of three forms.
 ///
@@ -284,7 +284,7 @@ fn run<T: Float>(
         Reduction::Sum | Reduction::Mean => (None, loss),
     };
     let sum = parallel::sigmoid(
-        simd_level(),
+        crate::simd::dispatch::Dispatch::current(),
         logits,
         kernel_targets,
         weights,

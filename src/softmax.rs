@@ -1,7 +1,7 @@
 //! Softmax (multi-class) focal loss with class-index targets.
 
 use crate::kernels::softmax::Params;
-use crate::{Float, FocalError, Reduction, parallel, simd_level, validate};
+use crate::{Float, FocalError, Reduction, parallel, validate};
 
 /// The shape of softmax logits: `[batch, classes, spatial]`, channels-first.
 ///
@@ -278,7 +278,7 @@ fn run<T: Float>(
         Reduction::Sum | Reduction::Mean => (None, loss),
     };
     let sum = parallel::softmax(
-        simd_level(),
+        crate::simd::dispatch::Dispatch::current(),
         logits,
         targets,
         shape.classes,

@@ -155,7 +155,7 @@ pub fn with_simd_level<R>(level: SimdLevel, f: impl FnOnce() -> R) -> Result<R, 
 
 /// Runs `op` with a pulp level of its own choosing; used by tests to compare emulated
 /// vector widths with the native levels.
-#[cfg(test)]
+#[cfg(any(test, feature = "emulated-simd"))]
 pub(crate) fn run_emulated<Op: WithSimd>(lanes_bits: usize, op: Op) -> Op::Output {
     match lanes_bits {
         128 => op.with_simd(pulp::Scalar128b),
@@ -163,4 +163,60 @@ pub(crate) fn run_emulated<Op: WithSimd>(lanes_bits: usize, op: Op) -> Op::Outpu
         512 => op.with_simd(pulp::Scalar512b),
         _ => op.with_simd(pulp::Scalar::new()),
     }
+}
+
+/// What the kernels of one call run at: the calling thread's level, or (for tests and the
+/// fuzzers) one of pulp's portable emulations of a 128/256/512-bit vector. Chosen once per
+/// call and handed to every chunk, so worker threads run at the caller's choice.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Dispatch {
+    Level(SimdLevel),
+    #[cfg(any(test, feature = "emulated-simd"))]
+    Emulated(usize),
+}
+
+#[cfg(any(test, feature = "emulated-simd"))]
+thread_local! {
+    static EMULATED: core::cell::Cell<Option<usize>> = const { core::cell::Cell::new(None) };
+}
+
+impl Dispatch {
+    /// The dispatch of a call made from this thread now.
+    pub(crate) fn current() -> Self {
+        #[cfg(any(test, feature = "emulated-simd"))]
+        if let Some(bits) = EMULATED.with(|e| e.get()) {
+            return Self::Emulated(bits);
+        }
+        Self::Level(simd_level())
+    }
+
+    #[inline(always)]
+    pub(crate) fn run<Op: WithSimd>(self, op: Op) -> Op::Output {
+        match self {
+            Self::Level(level) => level.run(op),
+            #[cfg(any(test, feature = "emulated-simd"))]
+            Self::Emulated(bits) => run_emulated(bits, op),
+        }
+    }
+}
+
+/// Runs `f` with every library call made from this thread computing at pulp's portable
+/// emulation of a `bits`-wide vector (128, 256 or 512; anything else: one lane). For the
+/// fuzzers and tests that compare widths; the results must be those of every native level.
+///
+/// ```
+/// let level = focal_loss::with_emulated_simd(256, focal_loss::simd_level);
+/// # let _ = level;
+/// ```
+#[cfg(feature = "emulated-simd")]
+#[doc(hidden)]
+pub fn with_emulated_simd<R>(bits: usize, f: impl FnOnce() -> R) -> R {
+    struct Restore(Option<usize>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            EMULATED.with(|e| e.set(self.0));
+        }
+    }
+    let _restore = Restore(EMULATED.with(|e| e.replace(Some(bits))));
+    f()
 }

@@ -4,6 +4,8 @@ pub(crate) mod dispatch;
 mod math;
 mod real;
 
+#[cfg(feature = "emulated-simd")]
+pub use dispatch::with_emulated_simd;
 pub use dispatch::{SimdLevel, simd_level, with_simd_level};
 pub(crate) use math::Lanes;
 pub use real::Real;
