@@ -1,0 +1,882 @@
+//! Target 3: the C functions, called as a C program may call them — option structs from raw
+//! bytes (unknown `reduction` values, NaN fields, any thread count), NULL, misaligned and
+//! overlapping pointers, element counts whose byte size overflows — against the documented
+//! status, with outputs untouched on error and the Rust API's bits on success. Run it under
+//! AddressSanitizer (cargo fuzz's default) for undefined behaviour.
+
+use crate::calls::{self, SENTINEL, typed};
+use crate::checks::summary;
+use crate::input::{Case, Problem, Reader, Sigmoid, SigmoidMode, Softmax, Targets, decode_from};
+use crate::model;
+use core::mem::size_of;
+use core::ptr::{null, null_mut};
+use focal_loss::ffi::{
+    self, FocalReductionCode, FocalSigmoidOptions, FocalSoftmaxOptions, FocalStatus,
+};
+use focal_loss::{Float, FocalError, Reduction, SoftmaxAlpha};
+
+/// The element types of the C functions.
+pub trait CFloat: Float {
+    /// # Safety
+    /// The C function's contract.
+    unsafe fn soft(
+        l: *const Self,
+        y: *const Self,
+        w: *const Self,
+        n: usize,
+        o: *const FocalSigmoidOptions,
+        loss: *mut Self,
+        grad: *mut Self,
+    ) -> FocalStatus;
+    /// # Safety
+    /// The C function's contract.
+    unsafe fn labels(
+        l: *const Self,
+        y: *const u8,
+        w: *const Self,
+        n: usize,
+        o: *const FocalSigmoidOptions,
+        loss: *mut Self,
+        grad: *mut Self,
+    ) -> FocalStatus;
+    /// # Safety
+    /// The C function's contract.
+    unsafe fn classes(
+        l: *const Self,
+        t: *const i32,
+        rows: usize,
+        classes: usize,
+        o: *const FocalSigmoidOptions,
+        loss: *mut Self,
+        grad: *mut Self,
+    ) -> FocalStatus;
+    /// # Safety
+    /// The C function's contract.
+    unsafe fn grad_hess(
+        l: *const Self,
+        y: *const Self,
+        n: usize,
+        o: *const FocalSigmoidOptions,
+        floor: f64,
+        grad: *mut Self,
+        hess: *mut Self,
+    ) -> FocalStatus;
+    /// # Safety
+    /// The C function's contract.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn softmax(
+        l: *const Self,
+        t: *const i32,
+        batch: usize,
+        classes: usize,
+        spatial: usize,
+        alpha: *const Self,
+        o: *const FocalSoftmaxOptions,
+        loss: *mut Self,
+        grad: *mut Self,
+    ) -> FocalStatus;
+}
+
+macro_rules! c_float {
+    ($t:ty, $soft:ident, $labels:ident, $classes:ident, $grad_hess:ident, $softmax:ident) => {
+        impl CFloat for $t {
+            unsafe fn soft(
+                l: *const Self,
+                y: *const Self,
+                w: *const Self,
+                n: usize,
+                o: *const FocalSigmoidOptions,
+                loss: *mut Self,
+                grad: *mut Self,
+            ) -> FocalStatus {
+                // SAFETY: forwarded.
+                unsafe { ffi::$soft(l, y, w, n, o, loss, grad) }
+            }
+            unsafe fn labels(
+                l: *const Self,
+                y: *const u8,
+                w: *const Self,
+                n: usize,
+                o: *const FocalSigmoidOptions,
+                loss: *mut Self,
+                grad: *mut Self,
+            ) -> FocalStatus {
+                // SAFETY: forwarded.
+                unsafe { ffi::$labels(l, y, w, n, o, loss, grad) }
+            }
+            unsafe fn classes(
+                l: *const Self,
+                t: *const i32,
+                rows: usize,
+                classes: usize,
+                o: *const FocalSigmoidOptions,
+                loss: *mut Self,
+                grad: *mut Self,
+            ) -> FocalStatus {
+                // SAFETY: forwarded.
+                unsafe { ffi::$classes(l, t, rows, classes, o, loss, grad) }
+            }
+            unsafe fn grad_hess(
+                l: *const Self,
+                y: *const Self,
+                n: usize,
+                o: *const FocalSigmoidOptions,
+                floor: f64,
+                grad: *mut Self,
+                hess: *mut Self,
+            ) -> FocalStatus {
+                // SAFETY: forwarded.
+                unsafe { ffi::$grad_hess(l, y, n, o, floor, grad, hess) }
+            }
+            unsafe fn softmax(
+                l: *const Self,
+                t: *const i32,
+                batch: usize,
+                classes: usize,
+                spatial: usize,
+                alpha: *const Self,
+                o: *const FocalSoftmaxOptions,
+                loss: *mut Self,
+                grad: *mut Self,
+            ) -> FocalStatus {
+                // SAFETY: forwarded.
+                unsafe { ffi::$softmax(l, t, batch, classes, spatial, alpha, o, loss, grad) }
+            }
+        }
+    };
+}
+
+c_float!(
+    f32,
+    focal_sigmoid_f32,
+    focal_sigmoid_labels_f32,
+    focal_sigmoid_classes_f32,
+    focal_sigmoid_grad_hess_f32,
+    focal_softmax_f32
+);
+c_float!(
+    f64,
+    focal_sigmoid_f64,
+    focal_sigmoid_labels_f64,
+    focal_sigmoid_classes_f64,
+    focal_sigmoid_grad_hess_f64,
+    focal_softmax_f64
+);
+
+/// The pointers of a call, by role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Role {
+    Logits,
+    Targets,
+    Weights,
+    Options,
+    Loss,
+    Grad,
+    Hess,
+}
+
+const ROLES: [Role; 7] = [
+    Role::Logits,
+    Role::Targets,
+    Role::Weights,
+    Role::Options,
+    Role::Loss,
+    Role::Grad,
+    Role::Hess,
+];
+
+/// How the C call departs from a plain one.
+#[derive(Debug)]
+struct Abuse {
+    /// Roles passed as NULL.
+    null: Vec<Role>,
+    /// A role whose pointer is moved by 1–3 bytes (misaligned for every element type).
+    misaligned: Option<Role>,
+    /// An output that points into another buffer of the call.
+    overlap: Option<(Role, Role)>,
+    /// The element count (or a dimension) replaced by one whose size overflows.
+    overflow: bool,
+    /// The option struct's bytes, raw.
+    raw_options: Option<[u8; 56]>,
+    threads: u32,
+}
+
+fn role(r: &mut Reader<'_>) -> Role {
+    ROLES[usize::from(r.u8()) % ROLES.len()]
+}
+
+fn abuse(r: &mut Reader<'_>) -> Abuse {
+    let flags = r.u8();
+    let mut null = Vec::new();
+    if flags & 1 != 0 {
+        let mask = r.u8();
+        null = ROLES
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| mask & (1 << i) != 0)
+            .map(|(_, &r)| r)
+            .collect();
+    }
+    let misaligned = (flags & 2 != 0).then(|| role(r));
+    let overlap = (flags & 4 != 0).then(|| (role(r), role(r)));
+    let overflow = flags & 8 != 0;
+    let raw_options = (flags & 16 != 0).then(|| core::array::from_fn(|_| r.u8()));
+    let threads = match r.u8() {
+        0..=127 => 0,
+        128..=191 => u32::from(r.u8() % 4),
+        _ => r.u32(),
+    };
+    Abuse {
+        null,
+        misaligned,
+        overlap,
+        overflow,
+        raw_options,
+        threads,
+    }
+}
+
+/// Entry point of the target.
+pub fn c_abi(data: &[u8]) {
+    let mut r = Reader::new(data);
+    let abuse = abuse(&mut r);
+    let case = decode_from(&mut r);
+    if case.single {
+        call::<f32>(&case, &abuse);
+    } else {
+        call::<f64>(&case, &abuse);
+    }
+}
+
+/// The bytes of an options struct, raw where the fuzzer says so.
+fn options_from<O: Copy>(plain: O, raw: Option<[u8; 56]>) -> O {
+    let Some(raw) = raw else { return plain };
+    assert!(size_of::<O>() <= raw.len());
+    let mut value = plain;
+    // SAFETY: the option structs hold only f64, i32, u32 and the u32 reduction code, for
+    // which every bit pattern is a valid value; `raw` has at least size_of::<O>() bytes.
+    unsafe {
+        core::ptr::copy_nonoverlapping(raw.as_ptr(), (&raw mut value).cast::<u8>(), size_of::<O>());
+    }
+    value
+}
+
+fn reduction_code(reduction: Reduction) -> FocalReductionCode {
+    FocalReductionCode(match reduction {
+        Reduction::None => 0,
+        Reduction::Sum => 1,
+        Reduction::Mean => 2,
+    })
+}
+
+/// The Rust reduction of a C code, or `None` for an unknown value.
+fn reduction_of(code: FocalReductionCode) -> Option<Reduction> {
+    match code.0 {
+        0 => Some(Reduction::None),
+        1 => Some(Reduction::Sum),
+        2 => Some(Reduction::Mean),
+        _ => None,
+    }
+}
+
+/// Storage for one buffer of `len` elements of `E`, with room to misalign its pointer.
+struct Buffer<E> {
+    storage: Vec<E>,
+    len: usize,
+}
+
+impl<E: Copy> Buffer<E> {
+    fn new(values: &[E], fill: E) -> Self {
+        let mut storage = values.to_vec();
+        storage.push(fill);
+        storage.push(fill);
+        Self {
+            storage,
+            len: values.len(),
+        }
+    }
+    fn values(&self) -> &[E] {
+        &self.storage[..self.len]
+    }
+    fn ptr(&mut self, misalign: bool) -> *mut E {
+        let base = self.storage.as_mut_ptr();
+        if misalign {
+            base.cast::<u8>().wrapping_add(1).cast()
+        } else {
+            base
+        }
+    }
+}
+
+/// The status the documentation gives to a Rust-level error.
+fn status_of(error: &str) -> FocalStatus {
+    match error {
+        "LabelOutOfRange" | "SigmoidClassOutOfRange" | "SoftmaxClassOutOfRange" => {
+            FocalStatus::FocalErrorTargetOutOfRange
+        }
+        "EmptyDimension" | "SizeOverflow" | "LengthMismatch" | "OutputLength" => {
+            FocalStatus::FocalErrorLength
+        }
+        _ => FocalStatus::FocalErrorInvalidArgument,
+    }
+}
+
+/// A call's pointers, with the abuses applied.
+struct Pointers<T> {
+    logits: *const T,
+    loss: *mut T,
+    grad: *mut T,
+    hess: *mut T,
+}
+
+fn call<T: CFloat>(case: &Case, abuse: &Abuse) {
+    match &case.problem {
+        Problem::Sigmoid(s) => sigmoid::<T>(case, s, abuse),
+        Problem::Softmax(s) => softmax::<T>(case, s, abuse),
+    }
+}
+
+/// Checks the status and the outputs of a C call against what is expected.
+#[allow(clippy::too_many_arguments)]
+fn judge<T: Float>(
+    case: &Case,
+    abuse: &Abuse,
+    status: FocalStatus,
+    expected: &[FocalStatus],
+    outputs: &[(&str, &Buffer<T>)],
+    rust: Option<(Result<(), FocalError>, calls::Outputs)>,
+) {
+    if status != FocalStatus::FocalOk {
+        assert!(
+            expected.contains(&status),
+            "status {status:?}, but the documented ones here are {expected:?} ({abuse:?}): {}",
+            summary(case)
+        );
+        for (name, buffer) in outputs {
+            assert!(
+                buffer
+                    .storage
+                    .iter()
+                    .all(|v| v.to_f64().to_bits() == SENTINEL.to_bits()),
+                "{status:?} but `{name}` was written ({abuse:?}): {}",
+                summary(case)
+            );
+        }
+        return;
+    }
+    assert!(
+        expected.is_empty(),
+        "FOCAL_OK, but the documented statuses are {expected:?} ({abuse:?}): {}",
+        summary(case)
+    );
+    let Some((result, want)) = rust else { return };
+    assert!(
+        result.is_ok(),
+        "FOCAL_OK, but the Rust API refused it with {result:?}: {}",
+        summary(case)
+    );
+    for (name, buffer) in outputs {
+        let want = match *name {
+            "loss" => &want.loss,
+            "grad" => &want.grad,
+            _ => &want.hess,
+        };
+        let got: Vec<u64> = buffer
+            .values()
+            .iter()
+            .map(|v| v.to_f64().to_bits())
+            .collect();
+        let want: Vec<u64> = want.iter().map(|v| v.to_bits()).collect();
+        assert!(
+            got == want,
+            "`{name}` differs from the Rust API's bits: {}",
+            summary(case)
+        );
+    }
+}
+
+/// C-level statuses shared by the sigmoid and softmax functions.
+fn pointer_statuses(
+    abuse: &Abuse,
+    required: &[Role],
+    present: &[Role],
+    expected: &mut Vec<FocalStatus>,
+) {
+    if required.iter().any(|r| abuse.null.contains(r)) {
+        expected.push(FocalStatus::FocalErrorNullPointer);
+    }
+    if let Some(role) = abuse.misaligned {
+        if present.contains(&role) && !abuse.null.contains(&role) {
+            expected.push(FocalStatus::FocalErrorInvalidArgument);
+        }
+    }
+}
+
+fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
+    let grad_hess = matches!(s.mode, SigmoidMode::GradHess { .. })
+        && !matches!(s.targets, Targets::Classes { .. });
+    // The C functions have no output lengths, and weights only with soft targets and labels.
+    let mut s = s.clone();
+    s.output_skew = 0;
+    if matches!(s.targets, Targets::Classes { .. }) || grad_hess {
+        s.weights = None;
+    }
+    if let (true, Targets::Labels(y)) = (grad_hess, &s.targets) {
+        s.targets = Targets::Soft(y.iter().map(|&v| f64::from(v)).collect());
+    }
+    if !grad_hess && matches!(s.mode, SigmoidMode::GradHess { .. }) {
+        s.mode = SigmoidMode::LossGrad;
+    }
+    // One element count for every array: the C functions cannot express a mismatch.
+    let n = match &mut s.targets {
+        Targets::Soft(y) => {
+            y.resize(s.logits.len(), 0.0);
+            s.logits.len()
+        }
+        Targets::Labels(y) => {
+            y.resize(s.logits.len(), 0);
+            s.logits.len()
+        }
+        Targets::Classes { targets, classes } => {
+            s.logits.resize(targets.len() * *classes, 0.0);
+            s.logits.len()
+        }
+    };
+    if let Some(w) = &mut s.weights {
+        w.resize(n, 1.0);
+    }
+    let plain = FocalSigmoidOptions {
+        gamma: s.gamma,
+        alpha: s.alpha.unwrap_or(-1.0),
+        label_smoothing: s.label_smoothing,
+        reduction: reduction_code(s.reduction),
+        normalizer: s.normalizer.unwrap_or(0.0),
+        threads: abuse.threads,
+    };
+    let options = options_from(plain, abuse.raw_options);
+    // The case as the C function reads its options.
+    s.gamma = options.gamma;
+    s.alpha = (!(options.alpha < 0.0)).then_some(options.alpha);
+    s.label_smoothing = options.label_smoothing;
+    s.normalizer = (options.normalizer != 0.0).then_some(options.normalizer);
+    let floor = match s.mode {
+        SigmoidMode::GradHess { floor } => floor.unwrap_or(f64::NEG_INFINITY),
+        _ => f64::NEG_INFINITY,
+    };
+    if let SigmoidMode::GradHess { .. } = s.mode {
+        s.mode = SigmoidMode::GradHess {
+            floor: (floor != f64::NEG_INFINITY).then_some(floor),
+        };
+    }
+    let mut expected = Vec::new();
+    let reduction = reduction_of(options.reduction);
+    match reduction {
+        Some(r) => s.reduction = r,
+        None if !grad_hess => expected.push(FocalStatus::FocalErrorInvalidArgument),
+        None => s.reduction = Reduction::None,
+    }
+    let with_weights = s.weights.is_some() && !abuse.null.contains(&Role::Weights);
+    if !with_weights {
+        s.weights = None;
+    }
+    let mut required = vec![Role::Logits, Role::Targets, Role::Options];
+    // u8 labels cannot be misaligned: their plain pointer is passed.
+    let mut present = vec![Role::Logits, Role::Options, Role::Grad];
+    if !matches!(s.targets, Targets::Labels(_)) {
+        present.push(Role::Targets);
+    }
+    if grad_hess {
+        required.extend([Role::Grad, Role::Hess]);
+        present.push(Role::Hess);
+    } else {
+        present.push(Role::Loss);
+        if s.weights.is_some() {
+            present.push(Role::Weights);
+        }
+    }
+    // Which outputs the plain call writes: loss+grad, loss (grad NULL) or grad (loss NULL).
+    let null_loss = !grad_hess && abuse.null.contains(&Role::Loss);
+    let null_grad = abuse.null.contains(&Role::Grad);
+    if !grad_hess && null_loss && null_grad {
+        expected.push(FocalStatus::FocalErrorInvalidArgument);
+    }
+    pointer_statuses(abuse, &required, &present, &mut expected);
+
+    let logits_t: Vec<T> = typed(&s.logits);
+    let sentinel = T::from_f64(SENTINEL);
+    let loss_len = if s.reduction == Reduction::None || grad_hess {
+        n
+    } else {
+        1
+    };
+    let mut logits = Buffer::new(&logits_t, T::default());
+    let mut soft = Buffer::new(
+        &typed::<T>(match &s.targets {
+            Targets::Soft(y) => y,
+            _ => &[],
+        }),
+        T::default(),
+    );
+    let mut labels = Buffer::new(
+        match &s.targets {
+            Targets::Labels(y) => y,
+            _ => &[],
+        },
+        0u8,
+    );
+    let mut class_targets = Buffer::new(
+        match &s.targets {
+            Targets::Classes { targets, .. } => targets,
+            _ => &[],
+        },
+        0i32,
+    );
+    let mut weights = Buffer::new(
+        &typed::<T>(s.weights.as_deref().unwrap_or(&[])),
+        T::default(),
+    );
+    let mut loss = Buffer::new(
+        &vec![sentinel; if grad_hess { 0 } else { loss_len }],
+        sentinel,
+    );
+    let mut grad = Buffer::new(&vec![sentinel; n], sentinel);
+    let mut hess = Buffer::new(&vec![sentinel; if grad_hess { n } else { 0 }], sentinel);
+
+    let misaligned = |role: Role| abuse.misaligned == Some(role);
+    let is_null = |role: Role| abuse.null.contains(&role);
+    let mut p = Pointers {
+        logits: if is_null(Role::Logits) {
+            null()
+        } else {
+            logits.ptr(misaligned(Role::Logits))
+        },
+        loss: if is_null(Role::Loss) || grad_hess {
+            null_mut()
+        } else {
+            loss.ptr(misaligned(Role::Loss))
+        },
+        grad: if is_null(Role::Grad) {
+            null_mut()
+        } else {
+            grad.ptr(misaligned(Role::Grad))
+        },
+        hess: if is_null(Role::Hess) || !grad_hess {
+            null_mut()
+        } else {
+            hess.ptr(misaligned(Role::Hess))
+        },
+    };
+    let weights_ptr: *const T = if with_weights {
+        weights.ptr(misaligned(Role::Weights))
+    } else {
+        null()
+    };
+    let options_storage = [options, options];
+    let options_ptr: *const FocalSigmoidOptions = if is_null(Role::Options) {
+        null()
+    } else if misaligned(Role::Options) {
+        options_storage.as_ptr().cast::<u8>().wrapping_add(4).cast()
+    } else {
+        &options_storage[0]
+    };
+    // An output that points at another buffer of the call (same element type) when both
+    // are there and both have elements.
+    if let Some((out, other)) = abuse.overlap {
+        let target: Option<*mut T> = match other {
+            Role::Logits if !is_null(Role::Logits) && n > 0 => Some(logits.ptr(false)),
+            Role::Weights if with_weights && n > 0 => Some(weights.ptr(false)),
+            Role::Targets
+                if !is_null(Role::Targets) && matches!(s.targets, Targets::Soft(_)) && n > 0 =>
+            {
+                Some(soft.ptr(false))
+            }
+            Role::Loss if !p.loss.is_null() && loss_len > 0 => Some(loss.ptr(false)),
+            Role::Grad if !p.grad.is_null() && n > 0 => Some(grad.ptr(false)),
+            Role::Hess if !p.hess.is_null() && n > 0 => Some(hess.ptr(false)),
+            _ => None,
+        };
+        let slot = match out {
+            Role::Loss if !p.loss.is_null() && loss_len > 0 && other != Role::Loss => {
+                Some(&mut p.loss)
+            }
+            Role::Grad if !p.grad.is_null() && n > 0 && other != Role::Grad => Some(&mut p.grad),
+            Role::Hess if !p.hess.is_null() && n > 0 && other != Role::Hess => Some(&mut p.hess),
+            _ => None,
+        };
+        if let (Some(target), Some(slot)) = (target, slot) {
+            *slot = target;
+            expected.push(FocalStatus::FocalErrorInvalidArgument);
+        }
+    }
+    // An element count whose byte size overflows (refused before anything is read).
+    let huge = isize::MAX as usize / size_of::<T>() + 1;
+    let count = if abuse.overflow { huge } else { n };
+    let (rows, classes) = match &s.targets {
+        Targets::Classes { targets, classes } => {
+            if abuse.overflow {
+                (usize::MAX / 2, (*classes).max(3))
+            } else {
+                (targets.len(), *classes)
+            }
+        }
+        _ => (0, 0),
+    };
+    if abuse.overflow {
+        expected.push(FocalStatus::FocalErrorLength);
+    }
+
+    // The documented Rust-level errors of the case as the C call has it.
+    let rust_errors = model::sigmoid_errors::<T>(&s);
+    expected.extend(rust_errors.iter().map(|e| status_of(e)));
+    let targets_null = is_null(Role::Targets);
+    let status = match &s.targets {
+        Targets::Soft(_) if grad_hess => {
+            let y: *const T = if targets_null {
+                null()
+            } else {
+                soft.ptr(misaligned(Role::Targets))
+            };
+            // SAFETY: every pointer is NULL, or valid for the counts passed (or the count
+            // overflows and is refused before any read); misaligned and overlapping ones
+            // are refused before a slice is built.
+            unsafe { T::grad_hess(p.logits, y, count, options_ptr, floor, p.grad, p.hess) }
+        }
+        Targets::Soft(_) => {
+            let y: *const T = if targets_null {
+                null()
+            } else {
+                soft.ptr(misaligned(Role::Targets))
+            };
+            // SAFETY: as above.
+            unsafe { T::soft(p.logits, y, weights_ptr, count, options_ptr, p.loss, p.grad) }
+        }
+        Targets::Labels(_) => {
+            let y: *const u8 = if targets_null {
+                null()
+            } else {
+                labels.ptr(false)
+            };
+            // SAFETY: as above (a u8 pointer is never misaligned).
+            unsafe { T::labels(p.logits, y, weights_ptr, count, options_ptr, p.loss, p.grad) }
+        }
+        Targets::Classes { .. } => {
+            let t: *const i32 = if targets_null {
+                null()
+            } else {
+                class_targets.ptr(misaligned(Role::Targets))
+            };
+            // SAFETY: as above.
+            unsafe { T::classes(p.logits, t, rows, classes, options_ptr, p.loss, p.grad) }
+        }
+    };
+    // On success, the same bits as the Rust API for the outputs that were asked for.
+    let rust = (status == FocalStatus::FocalOk).then(|| {
+        if !grad_hess && null_grad {
+            s.mode = SigmoidMode::Loss;
+        } else if !grad_hess {
+            s.mode = SigmoidMode::LossGrad;
+        }
+        calls::sigmoid_api::<T>(&s)
+    });
+    let mut outputs: Vec<(&str, &Buffer<T>)> = Vec::new();
+    if grad_hess {
+        outputs.push(("grad", &grad));
+        outputs.push(("hess", &hess));
+    } else {
+        if !null_loss {
+            outputs.push(("loss", &loss));
+        }
+        if !null_grad {
+            outputs.push(("grad", &grad));
+        }
+    }
+    judge(case, abuse, status, &expected, &outputs, rust);
+}
+
+fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
+    let mut s = s.clone();
+    s.output_skew = 0;
+    // The C function reads as many logits and targets as the shape says.
+    s.logits.resize(s.batch * s.spatial * s.classes, 0.0);
+    s.targets.resize(s.batch * s.spatial, 0);
+    let class_alpha: Option<Vec<f64>> = match &s.alpha {
+        SoftmaxAlpha::PerClass(v) => Some(v.clone()),
+        _ => None,
+    };
+    let plain = FocalSoftmaxOptions {
+        gamma: s.gamma,
+        alpha: match s.alpha {
+            SoftmaxAlpha::Uniform(a) => a,
+            _ => -1.0,
+        },
+        label_smoothing: s.label_smoothing,
+        reduction: reduction_code(s.reduction),
+        normalizer: s.normalizer.unwrap_or(0.0),
+        ignore_index: s.ignore_index,
+        threads: abuse.threads,
+    };
+    let options = options_from(plain, abuse.raw_options);
+    let with_class_alpha = class_alpha.is_some() && !abuse.null.contains(&Role::Weights);
+    let mut expected = Vec::new();
+    s.gamma = options.gamma;
+    s.label_smoothing = options.label_smoothing;
+    s.normalizer = (options.normalizer != 0.0).then_some(options.normalizer);
+    s.ignore_index = options.ignore_index;
+    let alpha_on = !(options.alpha < 0.0);
+    if with_class_alpha && alpha_on {
+        expected.push(FocalStatus::FocalErrorInvalidArgument);
+    }
+    // Class α crosses the C boundary in the element type.
+    s.alpha = match (with_class_alpha, alpha_on) {
+        (true, _) => SoftmaxAlpha::PerClass(
+            class_alpha
+                .as_deref()
+                .unwrap_or(&[])
+                .iter()
+                .map(|&a| model::round::<T>(a))
+                .collect(),
+        ),
+        (false, true) => SoftmaxAlpha::Uniform(options.alpha),
+        (false, false) => SoftmaxAlpha::Off,
+    };
+    match reduction_of(options.reduction) {
+        Some(r) => s.reduction = r,
+        None => expected.push(FocalStatus::FocalErrorInvalidArgument),
+    }
+    let is_null = |role: Role| abuse.null.contains(&role);
+    let misaligned = |role: Role| abuse.misaligned == Some(role);
+    let null_loss = is_null(Role::Loss);
+    let null_grad = is_null(Role::Grad);
+    if null_loss && null_grad {
+        expected.push(FocalStatus::FocalErrorInvalidArgument);
+    }
+    let mut present = vec![
+        Role::Logits,
+        Role::Targets,
+        Role::Options,
+        Role::Loss,
+        Role::Grad,
+    ];
+    if with_class_alpha {
+        present.push(Role::Weights);
+    }
+    pointer_statuses(
+        abuse,
+        &[Role::Logits, Role::Targets, Role::Options],
+        &present,
+        &mut expected,
+    );
+    let positions = s.batch * s.spatial;
+    let n = positions * s.classes;
+    let loss_len = if s.reduction == Reduction::None {
+        positions
+    } else {
+        1
+    };
+    let sentinel = T::from_f64(SENTINEL);
+    let mut logits = Buffer::new(&typed::<T>(&s.logits), T::default());
+    let mut targets = Buffer::new(&s.targets, 0i32);
+    // The C function reads `classes` values of class α: give it what the case has, padded.
+    let mut alpha_values: Vec<T> = typed(class_alpha.as_deref().unwrap_or(&[]));
+    alpha_values.resize(alpha_values.len().max(s.classes), T::default());
+    let mut alpha_buffer = Buffer::new(&alpha_values, T::default());
+    if let (true, Some(v)) = (with_class_alpha, &class_alpha) {
+        // The C call cannot express a wrong length: it reads `classes` values.
+        let mut padded: Vec<f64> = v.iter().map(|&a| model::round::<T>(a)).collect();
+        padded.resize(s.classes, 0.0);
+        s.alpha = SoftmaxAlpha::PerClass(padded);
+    }
+    let mut loss = Buffer::new(&vec![sentinel; loss_len], sentinel);
+    let mut grad = Buffer::new(&vec![sentinel; n], sentinel);
+    let logits_ptr: *const T = if is_null(Role::Logits) {
+        null()
+    } else {
+        logits.ptr(misaligned(Role::Logits))
+    };
+    let targets_ptr: *const i32 = if is_null(Role::Targets) {
+        null()
+    } else {
+        targets.ptr(misaligned(Role::Targets))
+    };
+    let alpha_ptr: *const T = if with_class_alpha {
+        alpha_buffer.ptr(misaligned(Role::Weights))
+    } else {
+        null()
+    };
+    let mut loss_ptr: *mut T = if null_loss {
+        null_mut()
+    } else {
+        loss.ptr(misaligned(Role::Loss))
+    };
+    let mut grad_ptr: *mut T = if null_grad {
+        null_mut()
+    } else {
+        grad.ptr(misaligned(Role::Grad))
+    };
+    let options_storage = [options, options];
+    let options_ptr: *const FocalSoftmaxOptions = if is_null(Role::Options) {
+        null()
+    } else if misaligned(Role::Options) {
+        options_storage.as_ptr().cast::<u8>().wrapping_add(4).cast()
+    } else {
+        &options_storage[0]
+    };
+    if let Some((out, other)) = abuse.overlap {
+        let target: Option<*mut T> = match other {
+            Role::Logits if !is_null(Role::Logits) && n > 0 => Some(logits.ptr(false)),
+            Role::Weights if with_class_alpha && s.classes > 0 => Some(alpha_buffer.ptr(false)),
+            Role::Loss if !null_loss && loss_len > 0 => Some(loss.ptr(false)),
+            Role::Grad if !null_grad && n > 0 => Some(grad.ptr(false)),
+            _ => None,
+        };
+        let slot = match out {
+            Role::Loss if !null_loss && loss_len > 0 && other != Role::Loss => Some(&mut loss_ptr),
+            Role::Grad if !null_grad && n > 0 && other != Role::Grad => Some(&mut grad_ptr),
+            _ => None,
+        };
+        if let (Some(target), Some(slot)) = (target, slot) {
+            *slot = target;
+            expected.push(FocalStatus::FocalErrorInvalidArgument);
+        }
+    }
+    let (batch, spatial) = if abuse.overflow {
+        (usize::MAX / 2 + 1, 2.max(s.spatial))
+    } else {
+        (s.batch, s.spatial)
+    };
+    if abuse.overflow {
+        expected.push(FocalStatus::FocalErrorLength);
+    }
+    expected.extend(model::softmax_errors(&s).iter().map(|e| status_of(e)));
+    // SAFETY: every pointer is NULL or valid for the counts passed (or they overflow and are
+    // refused before any read); misaligned and overlapping ones are refused first.
+    let status = unsafe {
+        T::softmax(
+            logits_ptr,
+            targets_ptr,
+            batch,
+            s.classes,
+            spatial,
+            alpha_ptr,
+            options_ptr,
+            loss_ptr,
+            grad_ptr,
+        )
+    };
+    let rust = (status == FocalStatus::FocalOk).then(|| {
+        if null_grad {
+            s.grad = false;
+        } else {
+            s.grad = true;
+        }
+        calls::softmax_api::<T>(&s)
+    });
+    let mut outputs: Vec<(&str, &Buffer<T>)> = Vec::new();
+    if !null_loss {
+        outputs.push(("loss", &loss));
+    }
+    if !null_grad {
+        outputs.push(("grad", &grad));
+    }
+    judge(case, abuse, status, &expected, &outputs, rust);
+}

@@ -1,0 +1,296 @@
+//! A case as a call of the public Rust API or of the scalar reference, at element type `T`.
+
+use crate::input::{Sigmoid, SigmoidMode, Softmax, Targets};
+use focal_loss::{
+    Float, FocalError, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions,
+    SoftmaxShape, reference,
+};
+
+/// What the output buffers hold before a call: a call that fails must leave exactly this.
+pub const SENTINEL: f64 = -7.25;
+
+/// The outputs of a call, widened to `f64` (empty where the call has no such output).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Outputs {
+    pub loss: Vec<f64>,
+    pub grad: Vec<f64>,
+    pub hess: Vec<f64>,
+}
+
+impl Outputs {
+    /// Every output value's bits, NaNs alike (their sign and payload are not promised).
+    pub fn bits(&self) -> Vec<u64> {
+        self.loss
+            .iter()
+            .chain(&self.grad)
+            .chain(&self.hess)
+            .map(|v| if v.is_nan() { u64::MAX } else { v.to_bits() })
+            .collect()
+    }
+
+    /// Whether every value is still the sentinel, bit for bit.
+    pub fn untouched(&self) -> bool {
+        self.loss
+            .iter()
+            .chain(&self.grad)
+            .chain(&self.hess)
+            .all(|v| v.to_bits() == SENTINEL.to_bits())
+    }
+}
+
+pub fn typed<T: Float>(values: &[f64]) -> Vec<T> {
+    values.iter().map(|&v| T::from_f64(v)).collect()
+}
+
+pub fn widen<T: Float>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|v| v.to_f64()).collect()
+}
+
+/// The arrays of a sigmoid case at element type `T`.
+pub struct SigmoidArrays<T> {
+    pub logits: Vec<T>,
+    pub soft: Vec<T>,
+    pub weights: Option<Vec<T>>,
+}
+
+impl<T: Float> SigmoidArrays<T> {
+    pub fn new(s: &Sigmoid) -> Self {
+        Self {
+            logits: typed(&s.logits),
+            soft: match &s.targets {
+                Targets::Soft(y) => typed(y),
+                _ => Vec::new(),
+            },
+            weights: s.weights.as_deref().map(typed),
+        }
+    }
+
+    pub fn targets<'a>(&'a self, s: &'a Sigmoid) -> SigmoidTargets<'a, T> {
+        match &s.targets {
+            Targets::Soft(_) => SigmoidTargets::Soft(&self.soft),
+            Targets::Labels(y) => SigmoidTargets::Labels(y),
+            Targets::Classes { targets, classes } => SigmoidTargets::Classes {
+                targets,
+                classes: *classes,
+            },
+        }
+    }
+}
+
+pub fn sigmoid_options(s: &Sigmoid) -> SigmoidFocalOptions {
+    SigmoidFocalOptions::default()
+        .gamma(s.gamma)
+        .alpha(s.alpha)
+        .label_smoothing(s.label_smoothing)
+        .reduction(s.reduction)
+        .normalizer(s.normalizer)
+}
+
+pub fn softmax_options(s: &Softmax) -> SoftmaxFocalOptions {
+    let mut options = SoftmaxFocalOptions::default()
+        .gamma(s.gamma)
+        .label_smoothing(s.label_smoothing)
+        .reduction(s.reduction)
+        .normalizer(s.normalizer)
+        .ignore_index(s.ignore_index);
+    options.alpha = s.alpha.clone();
+    options
+}
+
+fn loss_length(reduction: Reduction, elements: usize) -> usize {
+    match reduction {
+        Reduction::None => elements,
+        _ => 1,
+    }
+}
+
+/// A buffer length `skew` away from `len` (never `len` itself for a non-zero skew).
+pub fn skewed(len: usize, skew: i8) -> usize {
+    match len.checked_add_signed(isize::from(skew)) {
+        Some(skewed) => skewed,
+        None => len + usize::from(skew.unsigned_abs()),
+    }
+}
+
+/// The sigmoid case through the public API, into sentinel-filled buffers.
+pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
+    let arrays = SigmoidArrays::<T>::new(s);
+    let targets = arrays.targets(s);
+    let options = sigmoid_options(s);
+    let n = s.logits.len();
+    let sentinel = T::from_f64(SENTINEL);
+    let weights = arrays.weights.as_deref();
+    match s.mode {
+        SigmoidMode::Loss | SigmoidMode::LossGrad => {
+            let mut loss = vec![sentinel; skewed(loss_length(s.reduction, n), s.output_skew)];
+            if s.mode == SigmoidMode::Loss {
+                let result = focal_loss::sigmoid_focal_loss(
+                    &arrays.logits,
+                    targets,
+                    weights,
+                    &options,
+                    &mut loss,
+                );
+                (
+                    result,
+                    Outputs {
+                        loss: widen(&loss),
+                        ..Outputs::default()
+                    },
+                )
+            } else {
+                let mut grad = vec![sentinel; n];
+                let result = focal_loss::sigmoid_focal_loss_grad(
+                    &arrays.logits,
+                    targets,
+                    weights,
+                    &options,
+                    &mut loss,
+                    &mut grad,
+                );
+                (
+                    result,
+                    Outputs {
+                        loss: widen(&loss),
+                        grad: widen(&grad),
+                        hess: Vec::new(),
+                    },
+                )
+            }
+        }
+        SigmoidMode::GradHess { floor } => {
+            let mut grad = vec![sentinel; skewed(n, s.output_skew)];
+            let mut hess = vec![sentinel; n];
+            let result = focal_loss::sigmoid_focal_grad_hess(
+                &arrays.logits,
+                targets,
+                weights,
+                &options,
+                floor,
+                &mut grad,
+                &mut hess,
+            );
+            (
+                result,
+                Outputs {
+                    loss: Vec::new(),
+                    grad: widen(&grad),
+                    hess: widen(&hess),
+                },
+            )
+        }
+    }
+}
+
+/// The sigmoid case through the reference (valid cases only), with `logits` in place of the
+/// case's own (the limit checks substitute finite values for infinite ones).
+pub fn sigmoid_reference<T: Float>(s: &Sigmoid, logits: &[f64]) -> Outputs {
+    let mut arrays = SigmoidArrays::<T>::new(s);
+    arrays.logits = typed(logits);
+    let targets = arrays.targets(s);
+    let options = sigmoid_options(s);
+    let n = logits.len();
+    let weights = arrays.weights.as_deref();
+    match s.mode {
+        SigmoidMode::Loss | SigmoidMode::LossGrad => {
+            let mut loss = vec![T::default(); loss_length(s.reduction, n)];
+            let mut grad = vec![T::default(); n];
+            let with_grad = s.mode == SigmoidMode::LossGrad;
+            reference::sigmoid_focal(
+                &arrays.logits,
+                &targets,
+                weights,
+                &options,
+                Some(&mut loss),
+                with_grad.then_some(&mut grad[..]),
+            );
+            Outputs {
+                loss: widen(&loss),
+                grad: if with_grad { widen(&grad) } else { Vec::new() },
+                hess: Vec::new(),
+            }
+        }
+        SigmoidMode::GradHess { floor } => {
+            let (mut grad, mut hess) = (vec![T::default(); n], vec![T::default(); n]);
+            let options = options.reduction(Reduction::None).normalizer(None);
+            reference::sigmoid_focal_grad_hess(
+                &arrays.logits,
+                &targets,
+                weights,
+                &options,
+                floor,
+                &mut grad,
+                &mut hess,
+            );
+            Outputs {
+                loss: Vec::new(),
+                grad: widen(&grad),
+                hess: widen(&hess),
+            }
+        }
+    }
+}
+
+pub fn shape(s: &Softmax) -> SoftmaxShape {
+    SoftmaxShape::channels_first(s.batch, s.classes, s.spatial)
+}
+
+/// The softmax case through the public API, into sentinel-filled buffers.
+pub fn softmax_api<T: Float>(s: &Softmax) -> (Result<(), FocalError>, Outputs) {
+    let logits: Vec<T> = typed(&s.logits);
+    let options = softmax_options(s);
+    let positions = s.batch * s.spatial;
+    let sentinel = T::from_f64(SENTINEL);
+    let mut loss = vec![sentinel; skewed(loss_length(s.reduction, positions), s.output_skew)];
+    if s.grad {
+        let mut grad = vec![sentinel; positions * s.classes];
+        let result = focal_loss::softmax_focal_loss_grad(
+            &logits,
+            &s.targets,
+            shape(s),
+            &options,
+            &mut loss,
+            &mut grad,
+        );
+        (
+            result,
+            Outputs {
+                loss: widen(&loss),
+                grad: widen(&grad),
+                hess: Vec::new(),
+            },
+        )
+    } else {
+        let result =
+            focal_loss::softmax_focal_loss(&logits, &s.targets, shape(s), &options, &mut loss);
+        (
+            result,
+            Outputs {
+                loss: widen(&loss),
+                ..Outputs::default()
+            },
+        )
+    }
+}
+
+/// The softmax case through the reference (valid cases only), with `logits` in its place.
+pub fn softmax_reference<T: Float>(s: &Softmax, logits: &[f64]) -> Outputs {
+    let logits: Vec<T> = typed(logits);
+    let options = softmax_options(s);
+    let positions = s.batch * s.spatial;
+    let mut loss = vec![T::default(); loss_length(s.reduction, positions)];
+    let mut grad = vec![T::default(); positions * s.classes];
+    reference::softmax_focal(
+        &logits,
+        &s.targets,
+        shape(s),
+        &options,
+        Some(&mut loss),
+        s.grad.then_some(&mut grad[..]),
+    );
+    Outputs {
+        loss: widen(&loss),
+        grad: if s.grad { widen(&grad) } else { Vec::new() },
+        hess: Vec::new(),
+    }
+}
