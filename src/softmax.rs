@@ -259,9 +259,10 @@ fn run<T: Float>(
     let params = Params {
         gamma,
         gamma_low: T::from_f64(options.gamma - gamma.to_f64()),
+        // A γ that rounds to 0 in `T` is 0 (see the sigmoid kernel's parameters).
         integer_gamma: [0.0, 1.0, 2.0, 3.0]
             .iter()
-            .position(|&g| g == options.gamma)
+            .position(|&g| g == options.gamma || (g == 0.0 && gamma.to_f64() == 0.0))
             .map(|g| g as u8),
         class_alpha: &class_alpha,
         smoothing: (ls > 0.0).then(|| {

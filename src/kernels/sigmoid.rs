@@ -58,9 +58,12 @@ impl<T: Real> Params<T> {
         hessian_floor: Option<f64>,
     ) -> Self {
         let gamma_t = T::narrow(gamma);
+        // A γ that rounds to 0 in `T` is 0 to better than `T` can tell, except at `q = 0`,
+        // where loss and derivatives are 0 either way; on the general path it would give
+        // `0·ln 0 = NaN`.
         let integer_gamma = [0.0, 1.0, 2.0, 3.0]
             .iter()
-            .position(|&g| g == gamma)
+            .position(|&g| g == gamma || (g == 0.0 && gamma_t.widen() == 0.0))
             .map(|g| g as u8);
         Self {
             gamma: gamma_t,

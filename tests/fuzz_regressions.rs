@@ -1,0 +1,194 @@
+//! What the fuzzers (`fuzz/`) found, one test per defect, each failing before its fix.
+//!
+//! Every case is checked against the scalar reference under the shared accuracy contract
+//! (`tests/common/tolerance.rs`), and where the reference itself was wrong, against the
+//! mathematical value.
+
+use focal_loss::{
+    Float, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
+    reference, sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_loss_grad,
+};
+
+mod common;
+use common::tolerance;
+
+fn typed<T: Float>(values: &[f64]) -> Vec<T> {
+    values.iter().map(|&v| T::from_f64(v)).collect()
+}
+
+fn widen<T: Float>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|v| v.to_f64()).collect()
+}
+
+/// Loss and gradient of a soft-target sigmoid call, against the reference.
+fn sigmoid_soft<T: Float>(
+    logits: &[f64],
+    targets: &[f64],
+    weights: Option<&[f64]>,
+    options: &SigmoidFocalOptions,
+) -> (Vec<f64>, Vec<f64>) {
+    let (x, y, w) = (
+        typed::<T>(logits),
+        typed::<T>(targets),
+        weights.map(typed::<T>),
+    );
+    let n = x.len();
+    let loss_len = if options.reduction == Reduction::None {
+        n
+    } else {
+        1
+    };
+    let (mut loss, mut grad) = (vec![T::default(); loss_len], vec![T::default(); n]);
+    sigmoid_focal_loss_grad(
+        &x,
+        SigmoidTargets::Soft(&y),
+        w.as_deref(),
+        options,
+        &mut loss,
+        &mut grad,
+    )
+    .unwrap();
+    let (mut want_loss, mut want_grad) = (vec![T::default(); loss_len], vec![T::default(); n]);
+    reference::sigmoid_focal(
+        &x,
+        &SigmoidTargets::Soft(&y),
+        w.as_deref(),
+        options,
+        Some(&mut want_loss),
+        Some(&mut want_grad),
+    );
+    let single = T::NAME == "f32";
+    let (x64, y64, w64) = (widen(&x), widen(&y), w.as_deref().map(widen));
+    let (grad_scale, _) =
+        tolerance::sigmoid_scales(&x64, &SigmoidTargets::Soft(&y64), w64.as_deref(), options);
+    let (loss, grad) = (widen(&loss), widen(&grad));
+    let (want_loss, want_grad) = (widen(&want_loss), widen(&want_grad));
+    let zeros = vec![0.0; loss_len];
+    tolerance::check("loss", &loss, &want_loss, &zeros, single, options.gamma).unwrap();
+    tolerance::check(
+        "grad",
+        &grad,
+        &want_grad,
+        &grad_scale,
+        single,
+        options.gamma,
+    )
+    .unwrap();
+    (loss, grad)
+}
+
+/// Loss and gradient of a softmax call, against the reference.
+fn softmax<T: Float>(
+    logits: &[f64],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+) -> (Vec<f64>, Vec<f64>) {
+    let x = typed::<T>(logits);
+    let positions = shape.batch * shape.spatial;
+    let loss_len = if options.reduction == Reduction::None {
+        positions
+    } else {
+        1
+    };
+    let (mut loss, mut grad) = (vec![T::default(); loss_len], vec![T::default(); x.len()]);
+    softmax_focal_loss_grad(&x, targets, shape, options, &mut loss, &mut grad).unwrap();
+    let (mut want_loss, mut want_grad) =
+        (vec![T::default(); loss_len], vec![T::default(); x.len()]);
+    reference::softmax_focal(
+        &x,
+        targets,
+        shape,
+        options,
+        Some(&mut want_loss),
+        Some(&mut want_grad),
+    );
+    let single = T::NAME == "f32";
+    let count = targets
+        .iter()
+        .filter(|&&t| t != options.ignore_index)
+        .count();
+    let divisor = match (options.reduction, options.normalizer) {
+        (Reduction::Mean, Some(v)) => v,
+        (Reduction::Mean, None) if count > 0 => count as f64,
+        _ => 1.0,
+    };
+    let want_grad = widen(&want_grad);
+    let scale = tolerance::softmax_grad_scales(
+        &want_grad,
+        targets,
+        shape.batch,
+        shape.classes,
+        shape.spatial,
+        options.gamma,
+        &options.alpha,
+        options.label_smoothing,
+        options.ignore_index,
+        divisor,
+    );
+    let (loss, grad) = (widen(&loss), widen(&grad));
+    let zeros = vec![0.0; loss_len];
+    tolerance::check(
+        "loss",
+        &loss,
+        &widen(&want_loss),
+        &zeros,
+        single,
+        options.gamma,
+    )
+    .unwrap();
+    tolerance::check("grad", &grad, &want_grad, &scale, single, options.gamma).unwrap();
+    (loss, grad)
+}
+
+/// kernels_vs_reference: a positive γ that rounds to 0 in f32 (1e-50) took the general
+/// `q^γ = e^(γ·ln q)` path with γ = 0 and `ln q = −∞` at an infinite logit: `0·∞ = NaN`.
+/// Such a γ is 0 to within 1e-50 relative, and `q^γ` is 1 except at `q = 0`, where the loss
+/// and its derivatives are 0 for γ = 0 too.
+#[test]
+fn gamma_that_rounds_to_zero_at_infinite_logits() {
+    let options = SigmoidFocalOptions::default()
+        .gamma(1e-50)
+        .reduction(Reduction::None);
+    let logits = [f64::NEG_INFINITY, f64::INFINITY, 2.0];
+    let (mut loss, mut grad, mut hess) = ([0.0f32; 3], [0.0f32; 3], [0.0f32; 3]);
+    let x = typed::<f32>(&logits);
+    sigmoid_focal_loss_grad(
+        &x,
+        SigmoidTargets::Labels(&[0, 0, 1]),
+        None,
+        &options,
+        &mut loss,
+        &mut grad,
+    )
+    .unwrap();
+    assert_eq!(loss[0], 0.0);
+    assert_eq!(loss[1], f32::INFINITY);
+    assert!(grad.iter().all(|g| g.is_finite()), "{grad:?}");
+    sigmoid_focal_grad_hess(
+        &x,
+        SigmoidTargets::Labels(&[0, 0, 1]),
+        None,
+        &options,
+        None,
+        &mut grad,
+        &mut hess,
+    )
+    .unwrap();
+    assert!(
+        grad.iter().chain(&hess).all(|v| v.is_finite()),
+        "{grad:?} {hess:?}"
+    );
+    sigmoid_soft::<f32>(&logits, &[0.0, 0.0, 1.0], None, &options);
+    let softmax_options = SoftmaxFocalOptions::default()
+        .gamma(1e-50)
+        .reduction(Reduction::None);
+    let (loss, grad) = softmax::<f32>(
+        &[f64::NEG_INFINITY, 0.0, 1.0, f64::INFINITY],
+        &[0, 1],
+        SoftmaxShape::rows(2, 2),
+        &softmax_options,
+    );
+    assert_eq!(loss[0], f64::INFINITY);
+    assert!(grad.iter().all(|g| g.is_finite()), "{grad:?}");
+}
