@@ -192,3 +192,45 @@ fn gamma_that_rounds_to_zero_at_infinite_logits() {
     assert_eq!(loss[0], f64::INFINITY);
     assert!(grad.iter().all(|g| g.is_finite()), "{grad:?}");
 }
+
+/// kernels_vs_reference: with a large γ, `q^γ` for a soft target or a softmax row was
+/// `e^(γ·Δρ)·2^n` with `e^(γ·Δρ)` overflowing while the product underflows: `inf` for a loss
+/// of 1e-20. (Also the f32 γ = 745 case the fuzzer found: logits −286, −380.)
+#[test]
+fn large_gamma_does_not_overflow_inside_the_power() {
+    for gamma in [37.0, 150.0, 745.0, 3000.0] {
+        let options = SigmoidFocalOptions::default()
+            .gamma(gamma)
+            .alpha(None)
+            .reduction(Reduction::None);
+        let logits = [-286.3, -380.4, -0.9375, 3.0, -12.5, 0.25];
+        let targets = [0.7, 0.3, 0.7, 0.55, 0.999, 0.25];
+        for (loss, grad) in [
+            sigmoid_soft::<f32>(&logits, &targets, None, &options),
+            sigmoid_soft::<f64>(&logits, &targets, None, &options),
+        ] {
+            assert!(
+                loss.iter().chain(&grad).all(|v| v.is_finite()),
+                "γ {gamma}: {loss:?} {grad:?}"
+            );
+        }
+        let options = SoftmaxFocalOptions::default()
+            .gamma(gamma)
+            .reduction(Reduction::None);
+        let logits = [0.3, 0.0, -0.4, 2.0, 1.9, 0.0, 5.0, -5.0, 0.0];
+        for shape in [
+            SoftmaxShape::rows(3, 3),
+            SoftmaxShape::channels_first(1, 3, 3),
+        ] {
+            for (loss, grad) in [
+                softmax::<f32>(&logits, &[0, 1, 2], shape, &options),
+                softmax::<f64>(&logits, &[0, 1, 2], shape, &options),
+            ] {
+                assert!(
+                    loss.iter().chain(&grad).all(|v| v.is_finite()),
+                    "γ {gamma}: {loss:?} {grad:?}"
+                );
+            }
+        }
+    }
+}

@@ -613,7 +613,20 @@ impl<T: Real, S: Simd> Lanes<T, S> {
             self.c(core::f64::consts::LN_2),
             self.fma(gamma, rho, self.mul(gamma_low, rho)),
         );
-        let result = self.scale_by_power_of_two(self.exp(small), n);
+        // For a large γ, `γ·(ρ_n − ρ_d)` is large too (of either sign) while `n` is its
+        // opposite: `e^small` alone would overflow although the product underflows. Its
+        // whole powers of two join `n`, so `exp` sees less than ln 2.
+        let m = self.sub(
+            self.fma(small, self.c(core::f64::consts::LOG2_E), magic),
+            magic,
+        );
+        let (ln2_hi, ln2_lo) = if self.single() {
+            (LN2_HI_F32, LN2_LO_F32)
+        } else {
+            (LN2_HI_F64, LN2_LO_F64)
+        };
+        let small = self.fma(m, self.c(-ln2_lo), self.fma(m, self.c(-ln2_hi), small));
+        let result = self.scale_by_power_of_two(self.exp(small), self.add(n, m));
         let zero = self.c(0.0);
         self.select(self.eq(num, zero), zero, result)
     }
