@@ -95,7 +95,7 @@ typedef enum {
  */
 typedef struct {
     /**
-     * The focusing parameter gamma, finite and >= 0 (0: alpha-weighted cross-entropy).
+     * The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy).
      */
     double gamma;
     /**
@@ -132,7 +132,7 @@ typedef struct {
  */
 typedef struct {
     /**
-     * The focusing parameter gamma, finite and >= 0.
+     * The focusing parameter gamma, in [0, 10000].
      */
     double gamma;
     /**

@@ -44,7 +44,7 @@ pub enum FocalError {
     },
     /// The product of the dimensions does not fit in `usize`.
     SizeOverflow,
-    /// γ is negative, NaN or infinite.
+    /// γ is negative, NaN or above 10⁴ (where `(1 − p_t)^γ` is 0 for every `p_t` > 0.001).
     InvalidGamma(f64),
     /// A scalar α is outside [0, 1] or NaN.
     InvalidAlpha(f64),
@@ -143,7 +143,7 @@ impl fmt::Display for FocalError {
                 write!(f, "`{dimension}` is 0 while there is data")
             }
             Self::SizeOverflow => write!(f, "the product of the dimensions overflows usize"),
-            Self::InvalidGamma(g) => write!(f, "gamma must be finite and >= 0, got {g}"),
+            Self::InvalidGamma(g) => write!(f, "gamma must be in [0, 10000], got {g}"),
             Self::InvalidAlpha(a) => write!(f, "alpha must be in [0, 1], got {a}"),
             Self::InvalidLabelSmoothing(ls) => {
                 write!(f, "label smoothing must be in [0, 1), got {ls}")

@@ -125,7 +125,7 @@ const _: () = assert!(align_of::<FocalStatusCode>() == align_of::<FocalStatus>()
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FocalSigmoidOptions {
-    /// The focusing parameter gamma, finite and >= 0 (0: alpha-weighted cross-entropy).
+    /// The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy).
     pub gamma: f64,
     /// alpha in [0, 1] weights positives by alpha and negatives by 1 - alpha; any negative
     /// value switches the weighting off. NaN or > 1: `FOCAL_ERROR_INVALID_ARGUMENT`.
@@ -150,7 +150,7 @@ pub struct FocalSigmoidOptions {
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FocalSoftmaxOptions {
-    /// The focusing parameter gamma, finite and >= 0.
+    /// The focusing parameter gamma, in [0, 10000].
     pub gamma: f64,
     /// One alpha in [0, 1] for every class (a plain scale of the loss); any negative value
     /// switches it off. Per-class weights are the separate `class_alpha` argument: give one or

@@ -76,7 +76,7 @@ impl<T> SigmoidTargets<'_, T> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SigmoidFocalOptions {
-    /// The focusing parameter γ ≥ 0 (any real; 0 gives α-weighted cross-entropy).
+    /// The focusing parameter γ ∈ [0, 10⁴] (any real; 0 gives α-weighted cross-entropy).
     pub gamma: f64,
     /// α ∈ [0, 1] weights positives by α and negatives by 1 − α (`α_t = α·y + (1−α)·(1−y)`);
     /// `None` switches the weighting off (`α_t = 1`).

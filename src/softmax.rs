@@ -83,7 +83,7 @@ pub enum SoftmaxAlpha {
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SoftmaxFocalOptions {
-    /// The focusing parameter γ ≥ 0.
+    /// The focusing parameter γ ∈ [0, 10⁴].
     pub gamma: f64,
     /// The class weighting.
     pub alpha: SoftmaxAlpha,

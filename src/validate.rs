@@ -2,8 +2,12 @@
 
 use crate::{Float, FocalError, Reduction};
 
+/// The largest γ accepted. Beyond it `(1 − p_t)^γ` is 0 for every `p_t` above 0.001 and
+/// products such as `γ²·CE` leave the range of `f32`; no use of focal loss comes near it.
+pub(crate) const MAX_GAMMA: f64 = 1e4;
+
 pub(crate) fn gamma(gamma: f64) -> Result<(), FocalError> {
-    if gamma.is_finite() && gamma >= 0.0 {
+    if (0.0..=MAX_GAMMA).contains(&gamma) {
         Ok(())
     } else {
         Err(FocalError::InvalidGamma(gamma))

@@ -79,7 +79,14 @@ fn defaults() -> SigmoidFocalOptions {
 #[test]
 fn sigmoid_options_out_of_range() {
     let soft = SigmoidTargets::Soft(&Y);
-    for gamma in [-1.0, -1e-300, f64::NAN, f64::INFINITY] {
+    for gamma in [
+        -1.0,
+        -1e-300,
+        f64::NAN,
+        f64::INFINITY,
+        10000.000000000002,
+        5.3e83,
+    ] {
         let expected = FocalError::InvalidGamma(gamma);
         let options = defaults().gamma(gamma);
         let mut loss = [SENTINEL];

@@ -234,3 +234,40 @@ fn large_gamma_does_not_overflow_inside_the_power() {
         }
     }
 }
+
+/// kernels_vs_reference: γ = 5.3e83 is finite in f64 and `inf` in f32, where `q^γ·(…)` gave
+/// `0·∞ = NaN`. γ above 10⁴ is now refused (`(1 − p_t)^γ` is 0 there for every `p_t` above
+/// 0.001), and 10⁴ itself computes finite values.
+#[test]
+fn gamma_beyond_ten_thousand_is_refused() {
+    let x = [1.4e-45f32, 0.5, -3.0];
+    let (mut loss, mut grad) = ([7.0f32], [7.0f32; 3]);
+    let options = SigmoidFocalOptions::default().gamma(5.256256835471592e83);
+    let error = sigmoid_focal_loss_grad(
+        &x,
+        SigmoidTargets::Labels(&[0, 1, 0]),
+        None,
+        &options,
+        &mut loss,
+        &mut grad,
+    )
+    .unwrap_err();
+    assert_eq!(
+        error,
+        focal_loss::FocalError::InvalidGamma(5.256256835471592e83)
+    );
+    assert_eq!((loss, grad), ([7.0], [7.0; 3]));
+    let options = SigmoidFocalOptions::default()
+        .gamma(1e4)
+        .reduction(Reduction::None);
+    let (loss, grad) = sigmoid_soft::<f32>(
+        &[1.4e-45, 0.5, -3.0, 30.0],
+        &[0.0, 1.0, 0.3, 1.0],
+        None,
+        &options,
+    );
+    assert!(
+        loss.iter().chain(&grad).all(|v| v.is_finite()),
+        "{loss:?} {grad:?}"
+    );
+}

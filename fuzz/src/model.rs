@@ -46,7 +46,8 @@ fn options(
     reduction: Option<Reduction>,
     normalizer: Option<f64>,
 ) {
-    if !finite_non_negative(gamma) {
+    // γ ∈ [0, 10⁴] (the documented range).
+    if !(0.0..=1e4).contains(&gamma) {
         errors.push("InvalidGamma");
     }
     if !(0.0..1.0).contains(&label_smoothing) {
