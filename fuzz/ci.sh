@@ -11,7 +11,7 @@ work=$(mktemp -d)
 artifacts=$(mktemp -d)
 cp corpus/"$target"/golden-* "$work"/
 cargo +nightly fuzz run --dev "$target" "$work" -- \
-  -max_total_time="$seconds" -rss_limit_mb=4096 -fork=1 -ignore_crashes=1 -ignore_ooms=0 \
+  -max_total_time="$seconds" -rss_limit_mb=8192 -fork=1 -ignore_crashes=1 -ignore_ooms=0 \
   -artifact_prefix="$artifacts"/ > "$artifacts/log" 2>&1 || true
 if ! grep -qE "INFO: fuzzed for|INFO: exiting" "$artifacts/log"; then
   echo "the fuzzer did not run:"; tail -n 30 "$artifacts/log"; exit 1
