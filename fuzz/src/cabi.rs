@@ -321,12 +321,49 @@ fn status_of(error: &str) -> FocalStatus {
     }
 }
 
-/// A call's pointers, with the abuses applied.
-struct Pointers<T> {
-    logits: *const T,
-    loss: *mut T,
-    grad: *mut T,
-    hess: *mut T,
+/// The pointer a C call gets for `buffer` in `role`: NULL, misaligned or plain, as the
+/// fuzzer's abuse says.
+fn pointer<E: Copy>(buffer: &mut Buffer<E>, abuse: &Abuse, role: Role) -> *mut E {
+    if abuse.null.contains(&role) {
+        null_mut()
+    } else {
+        buffer.ptr(abuse.misaligned == Some(role))
+    }
+}
+
+/// The options pointer: NULL, 4 bytes off (misaligned for its f64 fields) or plain.
+fn options_pointer<O>(storage: &[O; 2], abuse: &Abuse) -> *const O {
+    if abuse.null.contains(&Role::Options) {
+        null()
+    } else if abuse.misaligned == Some(Role::Options) {
+        storage.as_ptr().cast::<u8>().wrapping_add(4).cast()
+    } else {
+        &storage[0]
+    }
+}
+
+/// Points an output at another buffer of the call, as the fuzzer's overlap says, when both
+/// are passed and hold elements (`buffers` and `outputs` list only those). Returns whether it
+/// did: the call must then be refused.
+fn overlap<T>(
+    abuse: &Abuse,
+    buffers: &[(Role, *mut T)],
+    outputs: &mut [(Role, &mut *mut T)],
+) -> bool {
+    let Some((out, other)) = abuse.overlap else {
+        return false;
+    };
+    let target = buffers
+        .iter()
+        .find(|(role, _)| *role == other && other != out);
+    let slot = outputs.iter_mut().find(|(role, _)| *role == out);
+    match (target, slot) {
+        (Some(&(_, target)), Some((_, slot))) => {
+            **slot = target;
+            true
+        }
+        _ => false,
+    }
 }
 
 fn call<T: CFloat>(case: &Case, abuse: &Abuse) {
@@ -542,71 +579,50 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
     let mut grad = Buffer::new(&vec![sentinel; n], sentinel);
     let mut hess = Buffer::new(&vec![sentinel; if grad_hess { n } else { 0 }], sentinel);
 
-    let misaligned = |role: Role| abuse.misaligned == Some(role);
     let is_null = |role: Role| abuse.null.contains(&role);
-    let mut p = Pointers {
-        logits: if is_null(Role::Logits) {
-            null()
-        } else {
-            logits.ptr(misaligned(Role::Logits))
-        },
-        loss: if is_null(Role::Loss) || grad_hess {
-            null_mut()
-        } else {
-            loss.ptr(misaligned(Role::Loss))
-        },
-        grad: if is_null(Role::Grad) {
-            null_mut()
-        } else {
-            grad.ptr(misaligned(Role::Grad))
-        },
-        hess: if is_null(Role::Hess) || !grad_hess {
-            null_mut()
-        } else {
-            hess.ptr(misaligned(Role::Hess))
-        },
+    let logits_ptr: *const T = pointer(&mut logits, abuse, Role::Logits);
+    let mut loss_ptr: *mut T = if grad_hess {
+        null_mut()
+    } else {
+        pointer(&mut loss, abuse, Role::Loss)
+    };
+    let mut grad_ptr: *mut T = pointer(&mut grad, abuse, Role::Grad);
+    let mut hess_ptr: *mut T = if grad_hess {
+        pointer(&mut hess, abuse, Role::Hess)
+    } else {
+        null_mut()
     };
     let weights_ptr: *const T = if with_weights {
-        weights.ptr(misaligned(Role::Weights))
+        weights.ptr(abuse.misaligned == Some(Role::Weights))
     } else {
         null()
     };
     let options_storage = [options, options];
-    let options_ptr: *const FocalSigmoidOptions = if is_null(Role::Options) {
-        null()
-    } else if misaligned(Role::Options) {
-        options_storage.as_ptr().cast::<u8>().wrapping_add(4).cast()
-    } else {
-        &options_storage[0]
-    };
-    // An output that points at another buffer of the call (same element type) when both
-    // are there and both have elements.
-    if let Some((out, other)) = abuse.overlap {
-        let target: Option<*mut T> = match other {
-            Role::Logits if !is_null(Role::Logits) && n > 0 => Some(logits.ptr(false)),
-            Role::Weights if with_weights && n > 0 => Some(weights.ptr(false)),
-            Role::Targets
-                if !is_null(Role::Targets) && matches!(s.targets, Targets::Soft(_)) && n > 0 =>
-            {
-                Some(soft.ptr(false))
-            }
-            Role::Loss if !p.loss.is_null() && loss_len > 0 => Some(loss.ptr(false)),
-            Role::Grad if !p.grad.is_null() && n > 0 => Some(grad.ptr(false)),
-            Role::Hess if !p.hess.is_null() && n > 0 => Some(hess.ptr(false)),
-            _ => None,
-        };
-        let slot = match out {
-            Role::Loss if !p.loss.is_null() && loss_len > 0 && other != Role::Loss => {
-                Some(&mut p.loss)
-            }
-            Role::Grad if !p.grad.is_null() && n > 0 && other != Role::Grad => Some(&mut p.grad),
-            Role::Hess if !p.hess.is_null() && n > 0 && other != Role::Hess => Some(&mut p.hess),
-            _ => None,
-        };
-        if let (Some(target), Some(slot)) = (target, slot) {
-            *slot = target;
-            expected.push(FocalStatus::FocalErrorInvalidArgument);
+    let options_ptr = options_pointer(&options_storage, abuse);
+    // The buffers of the call's element type that are passed and hold elements.
+    let mut buffers = Vec::new();
+    if !logits_ptr.is_null() && n > 0 {
+        buffers.push((Role::Logits, logits.ptr(false)));
+    }
+    if with_weights && n > 0 {
+        buffers.push((Role::Weights, weights.ptr(false)));
+    }
+    if !is_null(Role::Targets) && matches!(s.targets, Targets::Soft(_)) && n > 0 {
+        buffers.push((Role::Targets, soft.ptr(false)));
+    }
+    let mut outputs: Vec<(Role, &mut *mut T)> = Vec::new();
+    for (role, ptr, len, buffer) in [
+        (Role::Loss, &mut loss_ptr, loss_len, &mut loss),
+        (Role::Grad, &mut grad_ptr, n, &mut grad),
+        (Role::Hess, &mut hess_ptr, n, &mut hess),
+    ] {
+        if !ptr.is_null() && len > 0 {
+            buffers.push((role, buffer.ptr(false)));
+            outputs.push((role, ptr));
         }
+    }
+    if overlap(abuse, &buffers, &mut outputs) {
+        expected.push(FocalStatus::FocalErrorInvalidArgument);
     }
     // An element count whose byte size overflows (refused before anything is read).
     let huge = isize::MAX as usize / size_of::<T>() + 1;
@@ -631,24 +647,26 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
     let targets_null = is_null(Role::Targets);
     let status = match &s.targets {
         Targets::Soft(_) if grad_hess => {
-            let y: *const T = if targets_null {
-                null()
-            } else {
-                soft.ptr(misaligned(Role::Targets))
-            };
+            let y: *const T = pointer(&mut soft, abuse, Role::Targets);
             // SAFETY: every pointer is NULL, or valid for the counts passed (or the count
             // overflows and is refused before any read); misaligned and overlapping ones
             // are refused before a slice is built.
-            unsafe { T::grad_hess(p.logits, y, count, options_ptr, floor, p.grad, p.hess) }
+            unsafe { T::grad_hess(logits_ptr, y, count, options_ptr, floor, grad_ptr, hess_ptr) }
         }
         Targets::Soft(_) => {
-            let y: *const T = if targets_null {
-                null()
-            } else {
-                soft.ptr(misaligned(Role::Targets))
-            };
+            let y: *const T = pointer(&mut soft, abuse, Role::Targets);
             // SAFETY: as above.
-            unsafe { T::soft(p.logits, y, weights_ptr, count, options_ptr, p.loss, p.grad) }
+            unsafe {
+                T::soft(
+                    logits_ptr,
+                    y,
+                    weights_ptr,
+                    count,
+                    options_ptr,
+                    loss_ptr,
+                    grad_ptr,
+                )
+            }
         }
         Targets::Labels(_) => {
             let y: *const u8 = if targets_null {
@@ -657,16 +675,32 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
                 labels.ptr(false)
             };
             // SAFETY: as above (a u8 pointer is never misaligned).
-            unsafe { T::labels(p.logits, y, weights_ptr, count, options_ptr, p.loss, p.grad) }
+            unsafe {
+                T::labels(
+                    logits_ptr,
+                    y,
+                    weights_ptr,
+                    count,
+                    options_ptr,
+                    loss_ptr,
+                    grad_ptr,
+                )
+            }
         }
         Targets::Classes { .. } => {
-            let t: *const i32 = if targets_null {
-                null()
-            } else {
-                class_targets.ptr(misaligned(Role::Targets))
-            };
+            let t: *const i32 = pointer(&mut class_targets, abuse, Role::Targets);
             // SAFETY: as above.
-            unsafe { T::classes(p.logits, t, rows, classes, options_ptr, p.loss, p.grad) }
+            unsafe {
+                T::classes(
+                    logits_ptr,
+                    t,
+                    rows,
+                    classes,
+                    options_ptr,
+                    loss_ptr,
+                    grad_ptr,
+                )
+            }
         }
     };
     // On success, the same bits as the Rust API for the outputs that were asked for.
@@ -788,56 +822,36 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     }
     let mut loss = Buffer::new(&vec![sentinel; loss_len], sentinel);
     let mut grad = Buffer::new(&vec![sentinel; n], sentinel);
-    let logits_ptr: *const T = if is_null(Role::Logits) {
-        null()
-    } else {
-        logits.ptr(misaligned(Role::Logits))
-    };
-    let targets_ptr: *const i32 = if is_null(Role::Targets) {
-        null()
-    } else {
-        targets.ptr(misaligned(Role::Targets))
-    };
+    let logits_ptr: *const T = pointer(&mut logits, abuse, Role::Logits);
+    let targets_ptr: *const i32 = pointer(&mut targets, abuse, Role::Targets);
     let alpha_ptr: *const T = if with_class_alpha {
         alpha_buffer.ptr(misaligned(Role::Weights))
     } else {
         null()
     };
-    let mut loss_ptr: *mut T = if null_loss {
-        null_mut()
-    } else {
-        loss.ptr(misaligned(Role::Loss))
-    };
-    let mut grad_ptr: *mut T = if null_grad {
-        null_mut()
-    } else {
-        grad.ptr(misaligned(Role::Grad))
-    };
+    let mut loss_ptr: *mut T = pointer(&mut loss, abuse, Role::Loss);
+    let mut grad_ptr: *mut T = pointer(&mut grad, abuse, Role::Grad);
     let options_storage = [options, options];
-    let options_ptr: *const FocalSoftmaxOptions = if is_null(Role::Options) {
-        null()
-    } else if misaligned(Role::Options) {
-        options_storage.as_ptr().cast::<u8>().wrapping_add(4).cast()
-    } else {
-        &options_storage[0]
-    };
-    if let Some((out, other)) = abuse.overlap {
-        let target: Option<*mut T> = match other {
-            Role::Logits if !is_null(Role::Logits) && n > 0 => Some(logits.ptr(false)),
-            Role::Weights if with_class_alpha && s.classes > 0 => Some(alpha_buffer.ptr(false)),
-            Role::Loss if !null_loss && loss_len > 0 => Some(loss.ptr(false)),
-            Role::Grad if !null_grad && n > 0 => Some(grad.ptr(false)),
-            _ => None,
-        };
-        let slot = match out {
-            Role::Loss if !null_loss && loss_len > 0 && other != Role::Loss => Some(&mut loss_ptr),
-            Role::Grad if !null_grad && n > 0 && other != Role::Grad => Some(&mut grad_ptr),
-            _ => None,
-        };
-        if let (Some(target), Some(slot)) = (target, slot) {
-            *slot = target;
-            expected.push(FocalStatus::FocalErrorInvalidArgument);
+    let options_ptr = options_pointer(&options_storage, abuse);
+    let mut buffers = Vec::new();
+    if !logits_ptr.is_null() && n > 0 {
+        buffers.push((Role::Logits, logits.ptr(false)));
+    }
+    if with_class_alpha && s.classes > 0 {
+        buffers.push((Role::Weights, alpha_buffer.ptr(false)));
+    }
+    let mut outputs: Vec<(Role, &mut *mut T)> = Vec::new();
+    for (role, ptr, len, buffer) in [
+        (Role::Loss, &mut loss_ptr, loss_len, &mut loss),
+        (Role::Grad, &mut grad_ptr, n, &mut grad),
+    ] {
+        if !ptr.is_null() && len > 0 {
+            buffers.push((role, buffer.ptr(false)));
+            outputs.push((role, ptr));
         }
+    }
+    if overlap(abuse, &buffers, &mut outputs) {
+        expected.push(FocalStatus::FocalErrorInvalidArgument);
     }
     let (batch, spatial) = if abuse.overflow {
         (usize::MAX / 2 + 1, 2.max(s.spatial))

@@ -262,18 +262,7 @@ fn sigmoid_agrees<T: Float>(case: &Case, s: &Sigmoid, got: &Outputs) {
         &hess_scale,
     );
     if logits.iter().any(|x| x.is_infinite()) {
-        let at = |magnitude: f64| -> Vec<f64> {
-            logits
-                .iter()
-                .map(|&x| {
-                    if x.is_infinite() {
-                        magnitude.copysign(x)
-                    } else {
-                        x
-                    }
-                })
-                .collect()
-        };
+        let at = |magnitude: f64| finite_in_place_of_infinite(&logits, magnitude);
         let max = T::MAX.to_f64();
         let far = at(max);
         let limit = limits(
@@ -283,6 +272,20 @@ fn sigmoid_agrees<T: Float>(case: &Case, s: &Sigmoid, got: &Outputs) {
         let (grad_scale, hess_scale) = sigmoid_scales::<T>(s, &far);
         compare_limits(case, got, &limit, &grad_scale, &hess_scale);
     }
+}
+
+/// `logits` with every ±∞ replaced by ±`magnitude`.
+fn finite_in_place_of_infinite(logits: &[f64], magnitude: f64) -> Vec<f64> {
+    logits
+        .iter()
+        .map(|&x| {
+            if x.is_infinite() {
+                magnitude.copysign(x)
+            } else {
+                x
+            }
+        })
+        .collect()
 }
 
 /// The values at infinite logits that the values at `MAX` and `MAX/2` imply: a value that
@@ -394,18 +397,7 @@ fn softmax_agrees<T: Float>(case: &Case, s: &Softmax, got: &Outputs) {
     nan_only_from_nan_logits(case, "kernel", got, &element_nan, &loss_nan);
     compare(case, "kernel vs reference", got, &want, &grad_scale, &[]);
     if logits.iter().any(|x| x.is_infinite()) {
-        let at = |magnitude: f64| -> Vec<f64> {
-            logits
-                .iter()
-                .map(|&x| {
-                    if x.is_infinite() {
-                        magnitude.copysign(x)
-                    } else {
-                        x
-                    }
-                })
-                .collect()
-        };
+        let at = |magnitude: f64| finite_in_place_of_infinite(&logits, magnitude);
         let max = T::MAX.to_f64();
         let far = calls::softmax_reference::<T>(s, &at(max));
         let limit = limits(&far, &calls::softmax_reference::<T>(s, &at(max / 2.0)));
@@ -542,5 +534,8 @@ mod tests {
         assert_eq!(decode(&encode(&case)), case);
         kernels_vs_reference(&encode(&case));
         levels_agree(&encode(&case));
+        // A plain C call (no departure), then the same call with NULL logits.
+        crate::cabi::c_abi(&[&[0u8, 0][..], &encode(&case)].concat());
+        crate::cabi::c_abi(&[&[1u8, 1, 0][..], &encode(&case)].concat());
     }
 }
