@@ -325,3 +325,35 @@ fn segmentation_heads_of_many_classes_within_the_contract() {
         }
     }
 }
+
+/// Issue #10 (reproduced by hand): the reference gave `0·∞ = NaN` for a Hessian floor of +∞
+/// on an element of weight 0, where the kernels (and the meaning of a zero weight) give 0.
+#[test]
+fn reference_zero_weight_times_an_infinite_floor_is_zero() {
+    let options = SigmoidFocalOptions::default();
+    let (logits, weights) = ([0.5f64, -1.0], [0.0, 1.0]);
+    let (mut g, mut h) = ([0.0; 2], [0.0; 2]);
+    reference::sigmoid_focal_grad_hess(
+        &logits,
+        &SigmoidTargets::Labels(&[1, 0]),
+        Some(&weights),
+        &options,
+        Some(f64::INFINITY),
+        &mut g,
+        &mut h,
+    );
+    assert_eq!(h, [0.0, f64::INFINITY]);
+    assert_eq!(g[0], 0.0);
+    let (mut kg, mut kh) = ([0.0; 2], [0.0; 2]);
+    sigmoid_focal_grad_hess(
+        &logits,
+        SigmoidTargets::Labels(&[1, 0]),
+        Some(&weights),
+        &options,
+        Some(f64::INFINITY),
+        &mut kg,
+        &mut kh,
+    )
+    .unwrap();
+    assert_eq!(kh, h);
+}

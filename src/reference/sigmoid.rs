@@ -218,7 +218,7 @@ pub fn sigmoid_focal<T: Float>(
             loss[i] = T::from_f64(weighted_loss);
         }
         sum.add(weighted_loss);
-        element_grads[i] = weight * d.grad;
+        element_grads[i] = zero_times(weight, d.grad);
     }
     let divisor = divisor(options.reduction, options.normalizer, count);
     if options.reduction != Reduction::None {
@@ -260,7 +260,8 @@ pub fn sigmoid_focal_grad_hess<T: Float>(
                     Some(floor) if !d.hess.is_nan() => d.hess.max(floor),
                     _ => d.hess,
                 };
-                (weight * d.grad, weight * floored)
+                // A zero weight removes the element, also under an infinite floor.
+                (zero_times(weight, d.grad), zero_times(weight, floored))
             }
         };
         grad[i] = T::from_f64(g);
