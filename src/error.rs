@@ -65,7 +65,7 @@ pub enum FocalError {
         /// The number of values given.
         actual: usize,
     },
-    /// A per-class α is negative, NaN or infinite.
+    /// A per-class α is negative, NaN, or not finite in the element type of the call.
     InvalidClassAlpha {
         /// The class.
         class: usize,
@@ -161,7 +161,7 @@ impl fmt::Display for FocalError {
             ),
             Self::InvalidClassAlpha { class, value } => write!(
                 f,
-                "per-class alpha of class {class} must be finite and >= 0, got {value}"
+                "per-class alpha of class {class} must be >= 0 and finite in the element type, got {value}"
             ),
             Self::SoftTargetOutOfRange { index, value } => {
                 write!(f, "target {index} must be in [0, 1], got {value}")

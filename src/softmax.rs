@@ -62,8 +62,9 @@ pub enum SoftmaxAlpha {
     Off,
     /// The same α ∈ [0, 1] for every class (a plain scale of the loss).
     Uniform(f64),
-    /// One weight per class (finite, ≥ 0; values above 1 are allowed, as class weights of a
-    /// cross-entropy): the loss of a position with target `t` is scaled by `α_t`.
+    /// One weight per class (≥ 0 and finite in the element type of the call: an `f32` call
+    /// refuses 1e39; values above 1 are allowed, as class weights of a cross-entropy): the
+    /// loss of a position with target `t` is scaled by `α_t`.
     PerClass(Vec<f64>),
 }
 
@@ -150,7 +151,9 @@ impl SoftmaxFocalOptions {
         self
     }
 
-    fn validate(&self, classes: usize) -> Result<(), FocalError> {
+    /// Checks the options for a call of `classes` classes in element type `T` (class α is
+    /// computed with in `T`, so it must be finite there).
+    fn validate<T: Float>(&self, classes: usize) -> Result<(), FocalError> {
         validate::gamma(self.gamma)?;
         match &self.alpha {
             SoftmaxAlpha::Off => {}
@@ -162,7 +165,10 @@ impl SoftmaxFocalOptions {
                         actual: alpha.len(),
                     });
                 }
-                if let Some(class) = alpha.iter().position(|a| !(a.is_finite() && *a >= 0.0)) {
+                if let Some(class) = alpha
+                    .iter()
+                    .position(|&a| !(T::from_f64(a).to_f64().is_finite() && a >= 0.0))
+                {
                     return Err(FocalError::InvalidClassAlpha {
                         class,
                         value: alpha[class],
@@ -201,7 +207,7 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
         });
     }
     let elements = validate::product(&[positions, classes])?;
-    options.validate(classes)?;
+    options.validate::<T>(classes)?;
     validate::input_length("logits", elements, logits.len())?;
     validate::input_length("targets", positions, targets.len())?;
     validate::output_length(

@@ -357,3 +357,34 @@ fn reference_zero_weight_times_an_infinite_floor_is_zero() {
     .unwrap();
     assert_eq!(kh, h);
 }
+
+/// Issue #10 (reproduced by hand): a class α of 1e39 is finite as the `f64` the options
+/// hold but `inf` in an f32 kernel: with smoothing the loss became `inf` and a gradient NaN
+/// where the true values (3.5e27) are representable. Class α must now be finite in the
+/// element type; the f64 call computes it.
+#[test]
+fn class_alpha_beyond_the_element_type_is_refused() {
+    let options = SoftmaxFocalOptions::default()
+        .class_alpha(vec![1e39, 1.0])
+        .label_smoothing(0.1);
+    let (mut loss, mut grad) = ([7.0f32], [7.0f32; 2]);
+    let error = softmax_focal_loss_grad(
+        &[0.0f32, 1.0],
+        &[1],
+        SoftmaxShape::rows(1, 2),
+        &options,
+        &mut loss,
+        &mut grad,
+    )
+    .unwrap_err();
+    assert_eq!(
+        error,
+        focal_loss::FocalError::InvalidClassAlpha {
+            class: 0,
+            value: 1e39
+        }
+    );
+    assert_eq!((loss, grad), ([7.0], [7.0; 2]));
+    let (loss, grad) = softmax::<f64>(&[0.0, 1.0], &[1], SoftmaxShape::rows(1, 2), &options);
+    assert!(loss[0].is_finite() && grad.iter().all(|g| g.is_finite()));
+}

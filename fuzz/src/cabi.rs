@@ -861,7 +861,7 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     if abuse.overflow {
         expected.push(FocalStatus::FocalErrorLength);
     }
-    expected.extend(model::softmax_errors(&s).iter().map(|e| status_of(e)));
+    expected.extend(model::softmax_errors::<T>(&s).iter().map(|e| status_of(e)));
     // SAFETY: every pointer is NULL or valid for the counts passed (or they overflow and are
     // refused before any read); misaligned and overlapping ones are refused first.
     let status = unsafe {

@@ -124,7 +124,7 @@ fn against_reference<T: Float>(case: &Case) {
         }
         Problem::Softmax(s) => {
             let (result, got) = calls::softmax_api::<T>(s);
-            if judge(case, &result, &model::softmax_errors(s), &got) {
+            if judge(case, &result, &model::softmax_errors::<T>(s), &got) {
                 softmax_agrees::<T>(case, s, &got);
             }
         }

@@ -132,9 +132,8 @@ pub fn sigmoid_errors<T: Float>(s: &Sigmoid) -> Vec<&'static str> {
     errors
 }
 
-/// The errors that apply to a softmax call (the element type changes nothing here: class α
-/// is given as `f64`).
-pub fn softmax_errors(s: &Softmax) -> Vec<&'static str> {
+/// The errors that apply to a softmax call at element type `T`.
+pub fn softmax_errors<T: Float>(s: &Softmax) -> Vec<&'static str> {
     let mut errors = Vec::new();
     let positions = s.batch * s.spatial;
     if s.batch > 0 && s.spatial == 0 {
@@ -157,7 +156,8 @@ pub fn softmax_errors(s: &Softmax) -> Vec<&'static str> {
             if v.len() != s.classes {
                 errors.push("ClassAlphaLength");
             }
-            if v.iter().any(|&a| !finite_non_negative(a)) {
+            // Class α is computed with in the element type.
+            if v.iter().any(|&a| !(a >= 0.0 && round::<T>(a).is_finite())) {
                 errors.push("InvalidClassAlpha");
             }
         }
