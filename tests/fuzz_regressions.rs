@@ -388,3 +388,23 @@ fn class_alpha_beyond_the_element_type_is_refused() {
     let (loss, grad) = softmax::<f64>(&[0.0, 1.0], &[1], SoftmaxShape::rows(1, 2), &options);
     assert!(loss[0].is_finite() && grad.iter().all(|g| g.is_finite()));
 }
+
+/// kernels_vs_reference: a soft target so small that `q^γ` underflows (y = 5e-324, or 1e-45 in
+/// f32) at an infinite logit: the loss is `α_t·q^γ·∞ = +∞` (q > 0), but the reference gave
+/// `0·∞ = NaN` and the kernels 0.
+#[test]
+fn tiny_soft_target_at_an_infinite_logit_is_infinite() {
+    let options = SigmoidFocalOptions::default()
+        .alpha(None)
+        .reduction(Reduction::None);
+    for (y, tiny) in [(5e-324, false), (1.401298464324817e-45, true)] {
+        let logits = [f64::NEG_INFINITY, f64::INFINITY];
+        let targets = [y, 1.0 - 1e-3];
+        let (loss, _) = if tiny {
+            sigmoid_soft::<f32>(&logits, &targets, None, &options)
+        } else {
+            sigmoid_soft::<f64>(&logits, &targets, None, &options)
+        };
+        assert_eq!(loss, [f64::INFINITY, f64::INFINITY], "y = {y:e}");
+    }
+}

@@ -740,7 +740,16 @@ fn element<T: Real, S: Simd, const SOFT: bool, const MODE: u8, const GAMMA: u8>(
         v.zero_times(y, softplus_neg_x),
         v.zero_times(one_minus_y, softplus_x),
     );
-    let loss = v.zero_times(scale, c);
+    // C is infinite only at an infinite logit; where q > 0 and α_t > 0 the loss is +∞ there
+    // even when q^γ underflows (a tiny soft target), not 0·∞.
+    let loss = v.select(
+        v.and(
+            v.eq(c, v.c(f64::INFINITY)),
+            v.and(v.gt(alpha_t, zero), v.gt(q, zero)),
+        ),
+        c,
+        v.zero_times(scale, c),
+    );
     if MODE == LOSS {
         return Element {
             loss,

@@ -110,7 +110,9 @@ fn sigmoid_focal_soft_with_complement(
 
     let scale = alpha_t * q_pow_gamma;
     Derivatives {
-        loss: scale * c,
+        // C = ∞ only at an infinite logit: the loss is +∞ there (q > 0 and α_t > 0 for
+        // y ∈ (0, 1)) even where q^γ underflows.
+        loss: if c == f64::INFINITY { c } else { scale * c },
         grad: scale * (gamma * zero_times(c, dl) + dc),
         hess: scale
             * (gamma * gamma * zero_times(c, dl * dl)
