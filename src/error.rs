@@ -48,7 +48,8 @@ pub enum FocalError {
     InvalidGamma(f64),
     /// A scalar α is outside [0, 1] or NaN.
     InvalidAlpha(f64),
-    /// Label smoothing is outside [0, 1) or NaN.
+    /// Label smoothing is outside [0, 1) or NaN, or so small that its share of a target
+    /// (`ls/2` sigmoid, `ls/C` softmax) is below the smallest normal number of the element type.
     InvalidLabelSmoothing(f64),
     /// The normaliser is not a finite value > 0.
     InvalidNormalizer(f64),

@@ -145,6 +145,7 @@ fn validate_inputs<T: Float>(
     options: &SigmoidFocalOptions,
 ) -> Result<(), FocalError> {
     options.validate()?;
+    validate::smoothing_share::<T>(options.label_smoothing, options.label_smoothing / 2.0)?;
     let n = logits.len();
     match *targets {
         SigmoidTargets::Soft(y) => validate::input_length("targets", n, y.len())?,

@@ -177,6 +177,10 @@ impl SoftmaxFocalOptions {
             }
         }
         validate::label_smoothing(self.label_smoothing)?;
+        validate::smoothing_share::<T>(
+            self.label_smoothing,
+            self.label_smoothing / classes.max(1) as f64,
+        )?;
         validate::normalizer(self.reduction, self.normalizer)
     }
 }

@@ -29,6 +29,18 @@ pub(crate) fn label_smoothing(ls: f64) -> Result<(), FocalError> {
     }
 }
 
+/// Label smoothing gives every target a share (`ls/2` sigmoid, `ls/C` softmax) that must be a
+/// normal number of the element type: below it the share rounds away (to 0 or a subnormal) in
+/// the kernels, which then compute another loss than the `f64` options describe.
+pub(crate) fn smoothing_share<T: Float>(ls: f64, share: f64) -> Result<(), FocalError> {
+    let smallest_normal = 2f64.powi(1 - T::EXPONENT_BIAS as i32);
+    if ls == 0.0 || share >= smallest_normal {
+        Ok(())
+    } else {
+        Err(FocalError::InvalidLabelSmoothing(ls))
+    }
+}
+
 pub(crate) fn normalizer(reduction: Reduction, normalizer: Option<f64>) -> Result<(), FocalError> {
     let Some(v) = normalizer else { return Ok(()) };
     if !(v.is_finite() && v > 0.0) {

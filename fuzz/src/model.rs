@@ -69,9 +69,22 @@ fn alpha(errors: &mut Vec<&'static str>, alpha: Option<f64>) {
     }
 }
 
+/// Label smoothing whose share of a target is not a normal number of `T` (documented).
+fn smoothing_share<T: Float>(errors: &mut Vec<&'static str>, ls: f64, share: f64) {
+    let smallest_normal = if T::NAME == "f32" {
+        f64::from(f32::MIN_POSITIVE)
+    } else {
+        f64::MIN_POSITIVE
+    };
+    if ls != 0.0 && share < smallest_normal {
+        errors.push("InvalidLabelSmoothing");
+    }
+}
+
 /// The errors that apply to a sigmoid call at element type `T`.
 pub fn sigmoid_errors<T: Float>(s: &Sigmoid) -> Vec<&'static str> {
     let mut errors = Vec::new();
+    smoothing_share::<T>(&mut errors, s.label_smoothing, s.label_smoothing / 2.0);
     let grad_hess = matches!(s.mode, SigmoidMode::GradHess { .. });
     // The per-element call has no reduction, so no normaliser to check.
     let reduction = (!grad_hess).then_some(s.reduction);
@@ -135,6 +148,8 @@ pub fn sigmoid_errors<T: Float>(s: &Sigmoid) -> Vec<&'static str> {
 /// The errors that apply to a softmax call at element type `T`.
 pub fn softmax_errors<T: Float>(s: &Softmax) -> Vec<&'static str> {
     let mut errors = Vec::new();
+    let share = s.label_smoothing / s.classes.max(1) as f64;
+    smoothing_share::<T>(&mut errors, s.label_smoothing, share);
     let positions = s.batch * s.spatial;
     if s.batch > 0 && s.spatial == 0 {
         errors.push("EmptyDimension");
