@@ -236,6 +236,13 @@ fn abuse(r: &mut Reader<'_>) -> Abuse {
     }
 }
 
+/// The case of a c_abi input (its departures from a plain call come first and are skipped).
+pub fn decode(data: &[u8]) -> Case {
+    let mut r = Reader::new(data);
+    let _ = abuse(&mut r);
+    decode_from(&mut r)
+}
+
 /// Entry point of the target.
 pub fn c_abi(data: &[u8]) {
     let mut r = Reader::new(data);
