@@ -315,6 +315,12 @@ impl<E: Copy> Buffer<E> {
     }
 }
 
+/// The C options' α: a negative value switches it off; anything else (NaN and > 1 too) is
+/// handed to the Rust validation.
+fn alpha_is_on(alpha: f64) -> bool {
+    alpha >= 0.0 || alpha.is_nan()
+}
+
 /// The status the documentation gives to a Rust-level error.
 fn status_of(error: &str) -> FocalStatus {
     match error {
@@ -449,10 +455,11 @@ fn pointer_statuses(
     if required.iter().any(|r| abuse.null.contains(r)) {
         expected.push(FocalStatus::FocalErrorNullPointer);
     }
-    if let Some(role) = abuse.misaligned {
-        if present.contains(&role) && !abuse.null.contains(&role) {
-            expected.push(FocalStatus::FocalErrorInvalidArgument);
-        }
+    if let Some(role) = abuse.misaligned
+        && present.contains(&role)
+        && !abuse.null.contains(&role)
+    {
+        expected.push(FocalStatus::FocalErrorInvalidArgument);
     }
 }
 
@@ -500,7 +507,7 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
     let options = options_from(plain, abuse.raw_options);
     // The case as the C function reads its options.
     s.gamma = options.gamma;
-    s.alpha = (!(options.alpha < 0.0)).then_some(options.alpha);
+    s.alpha = alpha_is_on(options.alpha).then_some(options.alpha);
     s.label_smoothing = options.label_smoothing;
     s.normalizer = (options.normalizer != 0.0).then_some(options.normalizer);
     let floor = match s.mode {
@@ -763,7 +770,7 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     s.label_smoothing = options.label_smoothing;
     s.normalizer = (options.normalizer != 0.0).then_some(options.normalizer);
     s.ignore_index = options.ignore_index;
-    let alpha_on = !(options.alpha < 0.0);
+    let alpha_on = alpha_is_on(options.alpha);
     if with_class_alpha && alpha_on {
         expected.push(FocalStatus::FocalErrorInvalidArgument);
     }
@@ -885,11 +892,7 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
         )
     };
     let rust = (status == FocalStatus::FocalOk).then(|| {
-        if null_grad {
-            s.grad = false;
-        } else {
-            s.grad = true;
-        }
+        s.grad = !null_grad;
         calls::softmax_api::<T>(&s)
     });
     let mut outputs: Vec<(&str, &Buffer<T>)> = Vec::new();

@@ -267,7 +267,7 @@ fn gamma(r: &mut Reader<'_>) -> f64 {
 }
 
 fn option(r: &mut Reader<'_>, mut value: impl FnMut(&mut Reader<'_>) -> f64) -> Option<f64> {
-    if r.u8() % 2 == 0 {
+    if r.u8().is_multiple_of(2) {
         None
     } else {
         Some(value(r))

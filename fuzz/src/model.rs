@@ -137,10 +137,10 @@ pub fn sigmoid_errors<T: Float>(s: &Sigmoid) -> Vec<&'static str> {
     if s.output_skew != 0 {
         errors.push("OutputLength");
     }
-    if let SigmoidMode::GradHess { floor: Some(f) } = s.mode {
-        if f.is_nan() {
-            errors.push("InvalidHessianFloor");
-        }
+    if let SigmoidMode::GradHess { floor: Some(f) } = s.mode
+        && f.is_nan()
+    {
+        errors.push("InvalidHessianFloor");
     }
     errors
 }
