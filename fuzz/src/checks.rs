@@ -290,7 +290,7 @@ fn finite_in_place_of_infinite(logits: &[f64], magnitude: f64) -> Vec<f64> {
 
 /// The values at infinite logits that the values at `MAX` and `MAX/2` imply: a value that
 /// doubles grows without bound (its limit is ±∞); one that has stopped changing is its
-/// limit; anything else is not judged (NaN here).
+/// limit, unless it is 0 (possibly an underflow); anything else is not judged (NaN here).
 fn limits(at_max: &Outputs, at_half: &Outputs) -> Outputs {
     let one = |far: &[f64], half: &[f64]| -> Vec<f64> {
         far.iter()
@@ -298,6 +298,10 @@ fn limits(at_max: &Outputs, at_half: &Outputs) -> Outputs {
             .map(|(&f, &h)| {
                 if f.is_infinite() || f.is_nan() {
                     f
+                } else if f == 0.0 && h == 0.0 {
+                    // An underflow of a value that still grows (a factor q^γ of 1e-400 times
+                    // C ~ MAX) looks like a limit of 0: not judged.
+                    f64::NAN
                 } else if f != 0.0 && f.signum() == h.signum() && f.abs() >= 1.9 * h.abs() {
                     f64::INFINITY.copysign(f)
                 } else if (f - h).abs() <= 1e-9 * f.abs().max(h.abs()) {
