@@ -415,58 +415,35 @@ fn tiny_soft_target_at_an_infinite_logit_is_infinite() {
 /// smallest normal number of the element type is now refused.
 #[test]
 fn label_smoothing_below_the_element_type_is_refused() {
-    let refused = |ls: f64, single: bool| {
+    fn refused<T: Float>(ls: f64) -> (bool, bool) {
         let options = SigmoidFocalOptions::default().label_smoothing(ls);
         let softmax_options = SoftmaxFocalOptions::default().label_smoothing(ls);
-        let (sigmoid, softmax) = if single {
-            let (mut loss, mut grad) = ([0.0f32], [0.0f32; 2]);
-            (
-                sigmoid_focal_loss_grad(
-                    &[0.0f32, 1.0],
-                    SigmoidTargets::Labels(&[0, 1]),
-                    None,
-                    &options,
-                    &mut loss,
-                    &mut grad,
-                ),
-                softmax_focal_loss_grad(
-                    &[0.0f32, 1.0],
-                    &[1],
-                    SoftmaxShape::rows(1, 2),
-                    &softmax_options,
-                    &mut loss,
-                    &mut grad,
-                ),
-            )
-        } else {
-            let (mut loss, mut grad) = ([0.0f64], [0.0f64; 2]);
-            (
-                sigmoid_focal_loss_grad(
-                    &[0.0f64, 1.0],
-                    SigmoidTargets::Labels(&[0, 1]),
-                    None,
-                    &options,
-                    &mut loss,
-                    &mut grad,
-                ),
-                softmax_focal_loss_grad(
-                    &[0.0f64, 1.0],
-                    &[1],
-                    SoftmaxShape::rows(1, 2),
-                    &softmax_options,
-                    &mut loss,
-                    &mut grad,
-                ),
-            )
-        };
-        let invalid = focal_loss::FocalError::InvalidLabelSmoothing(ls);
-        (sigmoid == Err(invalid.clone()), softmax == Err(invalid))
-    };
-    assert_eq!(refused(1.389329291936154e-309, false), (true, true));
-    assert_eq!(refused(1e-300, false), (false, false));
-    assert_eq!(refused(1e-300, true), (true, true));
+        let logits = typed::<T>(&[0.0, 1.0]);
+        let (mut loss, mut grad) = ([T::default()], [T::default(); 2]);
+        let invalid = Err(focal_loss::FocalError::InvalidLabelSmoothing(ls));
+        let sigmoid = sigmoid_focal_loss_grad(
+            &logits,
+            SigmoidTargets::Labels(&[0, 1]),
+            None,
+            &options,
+            &mut loss,
+            &mut grad,
+        );
+        let softmax = softmax_focal_loss_grad(
+            &logits,
+            &[1],
+            SoftmaxShape::rows(1, 2),
+            &softmax_options,
+            &mut loss,
+            &mut grad,
+        );
+        (sigmoid == invalid, softmax == invalid)
+    }
+    assert_eq!(refused::<f64>(1.389329291936154e-309), (true, true));
+    assert_eq!(refused::<f64>(1e-300), (false, false));
+    assert_eq!(refused::<f32>(1e-300), (true, true));
     // f32's smallest normal number is 1.18e-38: ls/2 = 1.5e-38 is, 1e-38 is not.
-    assert_eq!(refused(3e-38, true), (false, false));
-    assert_eq!(refused(2e-38, true), (true, true));
-    assert_eq!(refused(0.0, true), (false, false));
+    assert_eq!(refused::<f32>(3e-38), (false, false));
+    assert_eq!(refused::<f32>(2e-38), (true, true));
+    assert_eq!(refused::<f32>(0.0), (false, false));
 }
