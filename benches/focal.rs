@@ -6,8 +6,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use focal_loss::{
-    Float, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
-    reference, sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_loss_grad,
+    Float, FocalStarOptions, Poly1FocalOptions, QualityFocalOptions, Reduction,
+    SigmoidFocalOptions, SigmoidObjective, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
+    VarifocalOptions, reference, sigmoid_focal_grad_hess, sigmoid_focal_loss_grad,
+    softmax_focal_loss_grad,
 };
 use std::time::Duration;
 use wide::{CmpGe, f32x8};
@@ -335,5 +337,71 @@ fn softmax(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, sigmoid_labels, sigmoid_other_forms, softmax);
+/// Every objective of the family at its defaults against the focal loss in the same run:
+/// fused loss + gradient of 1M f32 logits on one thread, labels and soft targets (the
+/// quality scores QFL and VFL are made for).
+fn family(c: &mut Criterion) {
+    let mut group = c.benchmark_group("family");
+    group
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(2))
+        .warm_up_time(Duration::from_millis(300));
+    let n = 1 << 20;
+    group.throughput(Throughput::Elements(n as u64));
+    let (logits, labels) = data::<f32>(n);
+    let soft: Vec<f32> = labels
+        .iter()
+        .enumerate()
+        .map(|(i, &l)| f32::from(l) * (0.5 + (i % 5) as f32 * 0.1))
+        .collect();
+    let mut loss = [0.0f32];
+    let mut grad = vec![0.0f32; n];
+    fn run(
+        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+        name: &str,
+        options: &dyn SigmoidObjective,
+        cases: [(&str, SigmoidTargets<'_, f32>); 2],
+        logits: &[f32],
+        loss: &mut [f32],
+        grad: &mut [f32],
+    ) {
+        for (kind, targets) in cases {
+            group.bench_function(
+                BenchmarkId::new(format!("{name}/{kind}"), logits.len()),
+                |b| {
+                    b.iter(|| {
+                        single_thread(|| {
+                            sigmoid_focal_loss_grad(logits, targets, None, options, loss, grad)
+                        })
+                    })
+                },
+            );
+        }
+    }
+    let objectives: [(&str, &dyn SigmoidObjective); 5] = [
+        ("focal", &SigmoidFocalOptions::default()),
+        ("focal_star", &FocalStarOptions::default()),
+        ("poly1_focal", &Poly1FocalOptions::default()),
+        ("quality_focal", &QualityFocalOptions::default()),
+        ("varifocal", &VarifocalOptions::default()),
+    ];
+    for (name, options) in objectives {
+        let cases = [
+            ("labels", SigmoidTargets::Labels(&labels)),
+            ("soft", SigmoidTargets::Soft(&soft)),
+        ];
+        run(
+            &mut group, name, options, cases, &logits, &mut loss, &mut grad,
+        );
+    }
+    group.finish();
+}
+
+criterion_group!(
+    benches,
+    sigmoid_labels,
+    sigmoid_other_forms,
+    softmax,
+    family
+);
 criterion_main!(benches);

@@ -24,7 +24,9 @@
  *   and `hess` of the grad_hess functions), even when the length is 0.
  * - `FOCAL_ERROR_INVALID_ARGUMENT`: an option out of range or NaN, an unknown `reduction`
  *   value, a soft target outside [0, 1] or NaN, a negative or non-finite weight or class
- *   alpha, a non-zero normalizer with reduction NONE or SUM, both `loss` and `grad` NULL,
+ *   alpha, a non-zero alpha or class alpha below the smallest normal number of the element
+ *   type (2^-126 f32, 2^-1022 f64), a non-zero normalizer with reduction NONE or SUM or
+ *   outside [2^-126, 2^126] (f32) / [2^-1022, 2^1022] (f64), both `loss` and `grad` NULL,
  *   `class_alpha` given while `opt->alpha` >= 0, a misaligned pointer, an output that
  *   overlaps another buffer of the call, a NaN `hess_floor`.
  * - `FOCAL_ERROR_TARGET_OUT_OF_RANGE`: a u8 label other than 0/1; a multi-label class index
@@ -100,7 +102,8 @@ typedef struct {
     double gamma;
     /**
      * alpha in [0, 1] weights positives by alpha and negatives by 1 - alpha; any negative
-     * value switches the weighting off. NaN or > 1: `FOCAL_ERROR_INVALID_ARGUMENT`.
+     * value switches the weighting off. NaN, > 1, or in (0, 2^-126) for f32 (0, 2^-1022) for
+     * f64: `FOCAL_ERROR_INVALID_ARGUMENT`.
      */
     double alpha;
     /**
@@ -114,7 +117,8 @@ typedef struct {
     /**
      * 0: not used. Positive: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead
      * of the element count (e.g. the number of positive anchors); NONE and SUM refuse it.
-     * Negative, NaN or infinite: `FOCAL_ERROR_INVALID_ARGUMENT`. Not used by grad_hess.
+     * Negative, NaN, infinite or outside [2^-126, 2^126] (f32) / [2^-1022, 2^1022] (f64):
+     * `FOCAL_ERROR_INVALID_ARGUMENT`. Not used by grad_hess.
      */
     double normalizer;
     /**
@@ -151,7 +155,8 @@ typedef struct {
     focal_reduction reduction;
     /**
      * 0: not used. Positive: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead
-     * of the number of positions that are not ignored; NONE and SUM refuse it.
+     * of the number of positions that are not ignored; NONE and SUM refuse it, and so does
+     * a value outside [2^-126, 2^126] (f32) / [2^-1022, 2^1022] (f64).
      */
     double normalizer;
     /**
@@ -293,8 +298,8 @@ focal_status focal_sigmoid_classes_f64(const double *logits,
  * - `logits`: [batch, classes, spatial], channels-first (spatial = 1 for row-major
  *   [batch, classes]; spatial = H*W for [N, C, H, W]).
  * - `targets`: batch*spatial class indices in [0, classes), or `opt->ignore_index`.
- * - `class_alpha`: NULL, or `classes` finite weights >= 0 (one per class; requires
- *   `opt->alpha` < 0).
+ * - `class_alpha`: NULL, or `classes` finite weights, each 0 or a normal number > 0 (one per
+ *   class; requires `opt->alpha` < 0).
  * - `loss`: batch*spatial values for `FOCAL_REDUCTION_NONE` (index n*spatial + s), else 1;
  *   `grad`: batch*classes*spatial (the layout of `logits`). Either may be NULL, not both.
  *

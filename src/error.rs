@@ -46,12 +46,22 @@ pub enum FocalError {
     SizeOverflow,
     /// γ is negative, NaN or above 10⁴ (where `(1 − p_t)^γ` is 0 for every `p_t` > 0.001).
     InvalidGamma(f64),
-    /// A scalar α is outside [0, 1] or NaN.
+    /// A parameter of a loss of the focal family is out of its range (its documentation
+    /// says which values it takes).
+    InvalidParameter {
+        /// The parameter.
+        name: &'static str,
+        /// Its value.
+        value: f64,
+    },
+    /// A scalar α is outside [0, 1] or NaN, or non-zero and below the smallest normal number
+    /// of the element type (it would round to 0 or a subnormal in the kernels).
     InvalidAlpha(f64),
     /// Label smoothing is outside [0, 1) or NaN, or so small that its share of a target
     /// (`ls/2` sigmoid, `ls/C` softmax) is below the smallest normal number of the element type.
     InvalidLabelSmoothing(f64),
-    /// The normaliser is not a finite value > 0.
+    /// The normaliser is not > 0 with it and its reciprocal normal numbers of the element
+    /// type: it must lie in `[2^-126, 2^126]` for `f32`, `[2^-1022, 2^1022]` for `f64`.
     InvalidNormalizer(f64),
     /// A normaliser was given with a reduction other than [`Reduction::Mean`]: it replaces the
     /// divisor of the mean and means nothing for `Sum` or `None` (as in mmdet).
@@ -66,7 +76,8 @@ pub enum FocalError {
         /// The number of values given.
         actual: usize,
     },
-    /// A per-class α is negative, NaN, or not finite in the element type of the call.
+    /// A per-class α is negative, NaN, not finite in the element type of the call, or non-zero
+    /// and below its smallest normal number.
     InvalidClassAlpha {
         /// The class.
         class: usize,
@@ -145,12 +156,21 @@ impl fmt::Display for FocalError {
             }
             Self::SizeOverflow => write!(f, "the product of the dimensions overflows usize"),
             Self::InvalidGamma(g) => write!(f, "gamma must be in [0, 10000], got {g}"),
-            Self::InvalidAlpha(a) => write!(f, "alpha must be in [0, 1], got {a}"),
+            Self::InvalidParameter { name, value } => {
+                write!(f, "parameter `{name}` is out of its range, got {value}")
+            }
+            Self::InvalidAlpha(a) => write!(
+                f,
+                "alpha must be in [0, 1] and 0 or a normal number of the element type, got {a}"
+            ),
             Self::InvalidLabelSmoothing(ls) => {
                 write!(f, "label smoothing must be in [0, 1), got {ls}")
             }
             Self::InvalidNormalizer(v) => {
-                write!(f, "the normalizer must be finite and > 0, got {v}")
+                write!(
+                    f,
+                    "the normalizer must be in [2^-126, 2^126] for f32 and [2^-1022, 2^1022] for f64 (it and its reciprocal normal numbers), got {v}"
+                )
             }
             Self::NormalizerNeedsMean { reduction } => write!(
                 f,
@@ -162,7 +182,7 @@ impl fmt::Display for FocalError {
             ),
             Self::InvalidClassAlpha { class, value } => write!(
                 f,
-                "per-class alpha of class {class} must be >= 0 and finite in the element type, got {value}"
+                "per-class alpha of class {class} must be >= 0, finite and 0 or normal in the element type, got {value}"
             ),
             Self::SoftTargetOutOfRange { index, value } => {
                 write!(f, "target {index} must be in [0, 1], got {value}")

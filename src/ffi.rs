@@ -1,7 +1,8 @@
 //! The C ABI: `include/focal_loss.h` (generated from this file by cbindgen) and the
 //! `staticlib` / `cdylib` builds of the crate.
 //!
-//! A thin skin over the Rust API: every entry point checks its pointers (NULL, alignment for
+//! A thin skin over the Rust API: every entry point (one `float_and_double!` definition for
+//! each f32/f64 pair, one prologue `call` for all) checks its pointers (NULL, alignment for
 //! the element type, buffers that would alias an output) and lengths (element counts and byte
 //! sizes that overflow), converts the C options, calls the Rust function, and maps
 //! [`FocalError`](crate::FocalError) to a [`FocalStatus`](crate::ffi::FocalStatus). Nothing
@@ -28,7 +29,9 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 ///   and `hess` of the grad_hess functions), even when the length is 0.
 /// - `FOCAL_ERROR_INVALID_ARGUMENT`: an option out of range or NaN, an unknown `reduction`
 ///   value, a soft target outside [0, 1] or NaN, a negative or non-finite weight or class
-///   alpha, a non-zero normalizer with reduction NONE or SUM, both `loss` and `grad` NULL,
+///   alpha, a non-zero alpha or class alpha below the smallest normal number of the element
+///   type (2^-126 f32, 2^-1022 f64), a non-zero normalizer with reduction NONE or SUM or
+///   outside [2^-126, 2^126] (f32) / [2^-1022, 2^1022] (f64), both `loss` and `grad` NULL,
 ///   `class_alpha` given while `opt->alpha` >= 0, a misaligned pointer, an output that
 ///   overlaps another buffer of the call, a NaN `hess_floor`.
 /// - `FOCAL_ERROR_TARGET_OUT_OF_RANGE`: a u8 label other than 0/1; a multi-label class index
@@ -128,7 +131,8 @@ pub struct FocalSigmoidOptions {
     /// The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy).
     pub gamma: f64,
     /// alpha in [0, 1] weights positives by alpha and negatives by 1 - alpha; any negative
-    /// value switches the weighting off. NaN or > 1: `FOCAL_ERROR_INVALID_ARGUMENT`.
+    /// value switches the weighting off. NaN, > 1, or in (0, 2^-126) for f32 (0, 2^-1022) for
+    /// f64: `FOCAL_ERROR_INVALID_ARGUMENT`.
     pub alpha: f64,
     /// Label smoothing in [0, 1): targets become y*(1 - ls) + ls/2.
     pub label_smoothing: f64,
@@ -136,7 +140,8 @@ pub struct FocalSigmoidOptions {
     pub reduction: FocalReductionCode,
     /// 0: not used. Positive: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead
     /// of the element count (e.g. the number of positive anchors); NONE and SUM refuse it.
-    /// Negative, NaN or infinite: `FOCAL_ERROR_INVALID_ARGUMENT`. Not used by grad_hess.
+    /// Negative, NaN, infinite or outside [2^-126, 2^126] (f32) / [2^-1022, 2^1022] (f64):
+    /// `FOCAL_ERROR_INVALID_ARGUMENT`. Not used by grad_hess.
     pub normalizer: f64,
     /// The most threads one call may use: 0 for the library default (a global pool of one
     /// thread per CPU, or `RAYON_NUM_THREADS`), 1 for a single thread, k for at most k.
@@ -161,7 +166,8 @@ pub struct FocalSoftmaxOptions {
     /// How the per-position losses are combined.
     pub reduction: FocalReductionCode,
     /// 0: not used. Positive: with `FOCAL_REDUCTION_MEAN`, the sum is divided by it instead
-    /// of the number of positions that are not ignored; NONE and SUM refuse it.
+    /// of the number of positions that are not ignored; NONE and SUM refuse it, and so does
+    /// a value outside [2^-126, 2^126] (f32) / [2^-1022, 2^1022] (f64).
     pub normalizer: f64,
     /// Positions whose target equals this are ignored: loss 0, gradient 0, not counted by
     /// the mean. Default -100 (PyTorch's).
@@ -199,284 +205,193 @@ pub extern "C" fn focal_softmax_options_default() -> FocalSoftmaxOptions {
     }
 }
 
-/// Sigmoid focal loss with soft targets in [0, 1], one per logit.
+/// One C function for `float` and for `double` from one definition (C has no generics, so the
+/// header needs both, with concrete types): `fn name_f32 / name_f64(...)` with one parameter
+/// list, in which `T` stands for the element type (every other parameter type is a single
+/// name, optionally behind `*const` / `*mut`), and one body, generic code that infers `T` from
+/// the arguments. The doc comment is the f32 function's; the f64 one refers to it. Both are
+/// `#[unsafe(no_mangle)] pub unsafe extern "C"` and return a `FocalStatus`.
 ///
-/// - `logits`, `targets`: `n` values each (required).
-/// - `weights`: NULL, or `n` finite values >= 0 multiplying each element's loss (the mean
-///   still divides by `n`).
-/// - `opt`: required.
-/// - `loss`: `n` values for `FOCAL_REDUCTION_NONE`, else 1; `grad`: `n` values. Either may be
-///   NULL (not computed), not both.
-///
-/// Nothing is written when the status is not `FOCAL_OK`. Every buffer is the caller's; the
-/// outputs must not overlap each other or an input (checked).
-///
-/// # Safety
-/// Every non-NULL pointer must be valid for the number of elements above (reads for the
-/// inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
-/// `focal_sigmoid_options`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_f32(
-    logits: *const f32,
-    targets: *const f32,
-    weights: *const f32,
-    n: usize,
-    opt: *const FocalSigmoidOptions,
-    loss: *mut f32,
-    grad: *mut f32,
-) -> FocalStatus {
-    // SAFETY: the caller's contract is that of `sigmoid`.
-    unsafe {
-        sigmoid(
-            logits,
-            RawTargets::Soft(targets),
-            weights,
-            n,
-            opt,
-            loss,
-            grad,
-        )
-    }
-}
+/// cbindgen sees the two functions in the expanded crate (`[parse.expand]` in cbindgen.toml).
+macro_rules! float_and_double {
+    (
+        $(#[$attr:meta])*
+        fn $f32:ident / $f64:ident(
+            $($arg:ident: $(*$pointer:ident)? $ty:ident),* $(,)?
+        ) $body:block
+    ) => {
+        $(#[$attr])*
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $f32($($arg: $(*$pointer)? element!($ty, f32)),*) -> FocalStatus
+            $body
 
-/// `focal_sigmoid_f32` with `double` values.
-///
-/// # Safety
-/// As `focal_sigmoid_f32`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_f64(
-    logits: *const f64,
-    targets: *const f64,
-    weights: *const f64,
-    n: usize,
-    opt: *const FocalSigmoidOptions,
-    loss: *mut f64,
-    grad: *mut f64,
-) -> FocalStatus {
-    // SAFETY: the caller's contract is that of `sigmoid`.
-    unsafe {
-        sigmoid(
-            logits,
-            RawTargets::Soft(targets),
-            weights,
-            n,
-            opt,
-            loss,
-            grad,
-        )
-    }
-}
-
-/// Sigmoid focal loss with hard labels, one byte (0 or 1) per logit; any other label value is
-/// `FOCAL_ERROR_TARGET_OUT_OF_RANGE`. Arguments otherwise as `focal_sigmoid_f32`.
-///
-/// # Safety
-/// As `focal_sigmoid_f32`, with `labels` valid for `n` bytes.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_labels_f32(
-    logits: *const f32,
-    labels: *const u8,
-    weights: *const f32,
-    n: usize,
-    opt: *const FocalSigmoidOptions,
-    loss: *mut f32,
-    grad: *mut f32,
-) -> FocalStatus {
-    // SAFETY: the caller's contract is that of `sigmoid`.
-    unsafe {
-        sigmoid(
-            logits,
-            RawTargets::Labels(labels),
-            weights,
-            n,
-            opt,
-            loss,
-            grad,
-        )
-    }
-}
-
-/// `focal_sigmoid_labels_f32` with `double` values.
-///
-/// # Safety
-/// As `focal_sigmoid_labels_f32`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_labels_f64(
-    logits: *const f64,
-    labels: *const u8,
-    weights: *const f64,
-    n: usize,
-    opt: *const FocalSigmoidOptions,
-    loss: *mut f64,
-    grad: *mut f64,
-) -> FocalStatus {
-    // SAFETY: the caller's contract is that of `sigmoid`.
-    unsafe {
-        sigmoid(
-            logits,
-            RawTargets::Labels(labels),
-            weights,
-            n,
-            opt,
-            loss,
-            grad,
-        )
-    }
-}
-
-/// Sigmoid focal loss of a multi-label head: `logits` is row-major [rows, classes] and
-/// `targets` holds one class index per row (mmcv's form): a value in [0, classes) makes that
-/// class positive and the others negative, `classes` means background (all negative), a
-/// negative value ignores the row (loss 0, gradient 0, not counted by the mean). A value
-/// above `classes` is `FOCAL_ERROR_TARGET_OUT_OF_RANGE`; `classes` = 0 with rows > 0 is
-/// `FOCAL_ERROR_LENGTH`.
-///
-/// `loss`: rows*classes values for `FOCAL_REDUCTION_NONE`, else 1; `grad`: rows*classes.
-/// Either may be NULL, not both.
-///
-/// # Safety
-/// `logits` valid for rows*classes reads, `targets` for `rows`, the outputs for the writes
-/// above, `opt` pointing to a `focal_sigmoid_options`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_classes_f32(
-    logits: *const f32,
-    targets: *const i32,
-    rows: usize,
-    classes: usize,
-    opt: *const FocalSigmoidOptions,
-    loss: *mut f32,
-    grad: *mut f32,
-) -> FocalStatus {
-    let targets = RawTargets::Classes {
-        targets,
-        rows,
-        classes,
+        #[doc = concat!(" `", stringify!($f32), "` with `double` values.")]
+        ///
+        /// # Safety
+        #[doc = concat!(" As `", stringify!($f32), "`.")]
+        #[unsafe(no_mangle)]
+        pub unsafe extern "C" fn $f64($($arg: $(*$pointer)? element!($ty, f64)),*) -> FocalStatus
+            $body
     };
-    // SAFETY: the caller's contract is that of `sigmoid`.
-    unsafe { sigmoid(logits, targets, core::ptr::null(), 0, opt, loss, grad) }
 }
 
-/// `focal_sigmoid_classes_f32` with `double` values.
-///
-/// # Safety
-/// As `focal_sigmoid_classes_f32`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_classes_f64(
-    logits: *const f64,
-    targets: *const i32,
-    rows: usize,
-    classes: usize,
-    opt: *const FocalSigmoidOptions,
-    loss: *mut f64,
-    grad: *mut f64,
-) -> FocalStatus {
-    let targets = RawTargets::Classes {
-        targets,
-        rows,
-        classes,
+/// A parameter type of `float_and_double!`: `T` is the element type, any other name itself.
+macro_rules! element {
+    (T, $float:ty) => {
+        $float
     };
-    // SAFETY: the caller's contract is that of `sigmoid`.
-    unsafe { sigmoid(logits, targets, core::ptr::null(), 0, opt, loss, grad) }
+    ($other:ident, $float:ty) => {
+        $other
+    };
 }
 
-/// Softmax focal loss with class-index targets.
-///
-/// - `logits`: [batch, classes, spatial], channels-first (spatial = 1 for row-major
-///   [batch, classes]; spatial = H*W for [N, C, H, W]).
-/// - `targets`: batch*spatial class indices in [0, classes), or `opt->ignore_index`.
-/// - `class_alpha`: NULL, or `classes` finite weights >= 0 (one per class; requires
-///   `opt->alpha` < 0).
-/// - `loss`: batch*spatial values for `FOCAL_REDUCTION_NONE` (index n*spatial + s), else 1;
-///   `grad`: batch*classes*spatial (the layout of `logits`). Either may be NULL, not both.
-///
-/// Ignored positions get loss 0 and gradient 0. `classes` or `spatial` = 0 while there is
-/// data is `FOCAL_ERROR_LENGTH`.
-///
-/// # Safety
-/// Every non-NULL pointer must be valid for the number of elements above (reads for the
-/// inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
-/// `focal_softmax_options`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_softmax_f32(
-    logits: *const f32,
-    targets: *const i32,
-    batch: usize,
-    classes: usize,
-    spatial: usize,
-    class_alpha: *const f32,
-    opt: *const FocalSoftmaxOptions,
-    loss: *mut f32,
-    grad: *mut f32,
-) -> FocalStatus {
-    let shape = SoftmaxShape::channels_first(batch, classes, spatial);
-    // SAFETY: the caller's contract is that of `softmax`.
-    unsafe { softmax(logits, targets, shape, class_alpha, opt, loss, grad) }
+float_and_double! {
+    /// Sigmoid focal loss with soft targets in [0, 1], one per logit.
+    ///
+    /// - `logits`, `targets`: `n` values each (required).
+    /// - `weights`: NULL, or `n` finite values >= 0 multiplying each element's loss (the mean
+    ///   still divides by `n`).
+    /// - `opt`: required.
+    /// - `loss`: `n` values for `FOCAL_REDUCTION_NONE`, else 1; `grad`: `n` values. Either may be
+    ///   NULL (not computed), not both.
+    ///
+    /// Nothing is written when the status is not `FOCAL_OK`. Every buffer is the caller's; the
+    /// outputs must not overlap each other or an input (checked).
+    ///
+    /// # Safety
+    /// Every non-NULL pointer must be valid for the number of elements above (reads for the
+    /// inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
+    /// `focal_sigmoid_options`.
+    fn focal_sigmoid_f32 / focal_sigmoid_f64(
+        logits: *const T,
+        targets: *const T,
+        weights: *const T,
+        n: usize,
+        opt: *const FocalSigmoidOptions,
+        loss: *mut T,
+        grad: *mut T,
+    ) {
+        let targets = RawTargets::Soft(targets);
+        // SAFETY: the caller's contract is that of `sigmoid`.
+        unsafe { sigmoid(logits, targets, weights, n, opt, loss, grad) }
+    }
 }
 
-/// `focal_softmax_f32` with `double` values.
-///
-/// # Safety
-/// As `focal_softmax_f32`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_softmax_f64(
-    logits: *const f64,
-    targets: *const i32,
-    batch: usize,
-    classes: usize,
-    spatial: usize,
-    class_alpha: *const f64,
-    opt: *const FocalSoftmaxOptions,
-    loss: *mut f64,
-    grad: *mut f64,
-) -> FocalStatus {
-    let shape = SoftmaxShape::channels_first(batch, classes, spatial);
-    // SAFETY: the caller's contract is that of `softmax`.
-    unsafe { softmax(logits, targets, shape, class_alpha, opt, loss, grad) }
+float_and_double! {
+    /// Sigmoid focal loss with hard labels, one byte (0 or 1) per logit; any other label value is
+    /// `FOCAL_ERROR_TARGET_OUT_OF_RANGE`. Arguments otherwise as `focal_sigmoid_f32`.
+    ///
+    /// # Safety
+    /// As `focal_sigmoid_f32`, with `labels` valid for `n` bytes.
+    fn focal_sigmoid_labels_f32 / focal_sigmoid_labels_f64(
+        logits: *const T,
+        labels: *const u8,
+        weights: *const T,
+        n: usize,
+        opt: *const FocalSigmoidOptions,
+        loss: *mut T,
+        grad: *mut T,
+    ) {
+        let targets = RawTargets::Labels(labels);
+        // SAFETY: the caller's contract is that of `sigmoid`.
+        unsafe { sigmoid(logits, targets, weights, n, opt, loss, grad) }
+    }
 }
 
-/// Per-element gradient and Hessian of the sigmoid focal loss with soft targets: the custom
-/// objective of gradient boosting (XGBoost, LightGBM, CatBoost).
-///
-/// Uses gamma, alpha, label_smoothing and threads of `opt`; ignores reduction and
-/// normalizer. Hessian values below `hess_floor` are raised to it (the focal Hessian is
-/// negative for badly misclassified examples; Newton steps need it positive): pass
-/// -HUGE_VAL for no floor; NaN is `FOCAL_ERROR_INVALID_ARGUMENT`.
-///
-/// `logits`, `targets`, `grad`, `hess`: `n` values each, all required.
-///
-/// # Safety
-/// Every pointer must be valid for `n` elements (reads for the inputs, writes for the
-/// outputs) for the duration of the call, and `opt` must point to a `focal_sigmoid_options`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_grad_hess_f32(
-    logits: *const f32,
-    targets: *const f32,
-    n: usize,
-    opt: *const FocalSigmoidOptions,
-    hess_floor: f64,
-    grad: *mut f32,
-    hess: *mut f32,
-) -> FocalStatus {
-    // SAFETY: the caller's contract is that of `grad_hess`.
-    unsafe { grad_hess(logits, targets, n, opt, hess_floor, grad, hess) }
+float_and_double! {
+    /// Sigmoid focal loss of a multi-label head: `logits` is row-major [rows, classes] and
+    /// `targets` holds one class index per row (mmcv's form): a value in [0, classes) makes that
+    /// class positive and the others negative, `classes` means background (all negative), a
+    /// negative value ignores the row (loss 0, gradient 0, not counted by the mean). A value
+    /// above `classes` is `FOCAL_ERROR_TARGET_OUT_OF_RANGE`; `classes` = 0 with rows > 0 is
+    /// `FOCAL_ERROR_LENGTH`.
+    ///
+    /// `loss`: rows*classes values for `FOCAL_REDUCTION_NONE`, else 1; `grad`: rows*classes.
+    /// Either may be NULL, not both.
+    ///
+    /// # Safety
+    /// `logits` valid for rows*classes reads, `targets` for `rows`, the outputs for the writes
+    /// above, `opt` pointing to a `focal_sigmoid_options`.
+    fn focal_sigmoid_classes_f32 / focal_sigmoid_classes_f64(
+        logits: *const T,
+        targets: *const i32,
+        rows: usize,
+        classes: usize,
+        opt: *const FocalSigmoidOptions,
+        loss: *mut T,
+        grad: *mut T,
+    ) {
+        let targets = RawTargets::Classes {
+            targets,
+            rows,
+            classes,
+        };
+        // SAFETY: the caller's contract is that of `sigmoid`.
+        unsafe { sigmoid(logits, targets, core::ptr::null(), 0, opt, loss, grad) }
+    }
 }
 
-/// `focal_sigmoid_grad_hess_f32` with `double` values.
-///
-/// # Safety
-/// As `focal_sigmoid_grad_hess_f32`.
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn focal_sigmoid_grad_hess_f64(
-    logits: *const f64,
-    targets: *const f64,
-    n: usize,
-    opt: *const FocalSigmoidOptions,
-    hess_floor: f64,
-    grad: *mut f64,
-    hess: *mut f64,
-) -> FocalStatus {
-    // SAFETY: the caller's contract is that of `grad_hess`.
-    unsafe { grad_hess(logits, targets, n, opt, hess_floor, grad, hess) }
+float_and_double! {
+    /// Softmax focal loss with class-index targets.
+    ///
+    /// - `logits`: [batch, classes, spatial], channels-first (spatial = 1 for row-major
+    ///   [batch, classes]; spatial = H*W for [N, C, H, W]).
+    /// - `targets`: batch*spatial class indices in [0, classes), or `opt->ignore_index`.
+    /// - `class_alpha`: NULL, or `classes` finite weights, each 0 or a normal number > 0 (one per
+    ///   class; requires `opt->alpha` < 0).
+    /// - `loss`: batch*spatial values for `FOCAL_REDUCTION_NONE` (index n*spatial + s), else 1;
+    ///   `grad`: batch*classes*spatial (the layout of `logits`). Either may be NULL, not both.
+    ///
+    /// Ignored positions get loss 0 and gradient 0. `classes` or `spatial` = 0 while there is
+    /// data is `FOCAL_ERROR_LENGTH`.
+    ///
+    /// # Safety
+    /// Every non-NULL pointer must be valid for the number of elements above (reads for the
+    /// inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
+    /// `focal_softmax_options`.
+    fn focal_softmax_f32 / focal_softmax_f64(
+        logits: *const T,
+        targets: *const i32,
+        batch: usize,
+        classes: usize,
+        spatial: usize,
+        class_alpha: *const T,
+        opt: *const FocalSoftmaxOptions,
+        loss: *mut T,
+        grad: *mut T,
+    ) {
+        let shape = SoftmaxShape::channels_first(batch, classes, spatial);
+        // SAFETY: the caller's contract is that of `softmax`.
+        unsafe { softmax(logits, targets, shape, class_alpha, opt, loss, grad) }
+    }
+}
+
+float_and_double! {
+    /// Per-element gradient and Hessian of the sigmoid focal loss with soft targets: the custom
+    /// objective of gradient boosting (XGBoost, LightGBM, CatBoost).
+    ///
+    /// Uses gamma, alpha, label_smoothing and threads of `opt`; ignores reduction and
+    /// normalizer. Hessian values below `hess_floor` are raised to it (the focal Hessian is
+    /// negative for badly misclassified examples; Newton steps need it positive): pass
+    /// -HUGE_VAL for no floor; NaN is `FOCAL_ERROR_INVALID_ARGUMENT`.
+    ///
+    /// `logits`, `targets`, `grad`, `hess`: `n` values each, all required.
+    ///
+    /// # Safety
+    /// Every pointer must be valid for `n` elements (reads for the inputs, writes for the
+    /// outputs) for the duration of the call, and `opt` must point to a `focal_sigmoid_options`.
+    fn focal_sigmoid_grad_hess_f32 / focal_sigmoid_grad_hess_f64(
+        logits: *const T,
+        targets: *const T,
+        n: usize,
+        opt: *const FocalSigmoidOptions,
+        hess_floor: f64,
+        grad: *mut T,
+        hess: *mut T,
+    ) {
+        // SAFETY: the caller's contract is that of `grad_hess`.
+        unsafe { grad_hess(logits, targets, n, opt, hess_floor, grad, hess) }
+    }
 }
 
 /// A static, NUL-terminated English description of `status`; never NULL (an unknown value
@@ -584,8 +499,7 @@ struct Span {
 
 fn span<T>(ptr: *const T, len: usize) -> Status<Span> {
     if ptr.is_null() {
-        // An absent optional buffer: no size, nothing to overlap.
-        return Ok(Span { start: 0, end: 0 });
+        return Ok(Span::EMPTY);
     }
     check_aligned(ptr)?;
     let bytes = len
@@ -600,6 +514,9 @@ fn span<T>(ptr: *const T, len: usize) -> Status<Span> {
 }
 
 impl Span {
+    /// An absent optional buffer: no size, nothing to overlap.
+    const EMPTY: Span = Span { start: 0, end: 0 };
+
     fn overlaps(self, other: Span) -> bool {
         self.start < other.end && other.start < self.end
     }
@@ -696,6 +613,28 @@ fn sigmoid_options(opt: &FocalSigmoidOptions) -> Status<SigmoidFocalOptions> {
         label_smoothing: opt.label_smoothing,
         reduction: reduction(opt.reduction)?,
         normalizer: normalizer(opt.normalizer),
+        // The C call's thread limit is applied around the call (`call`).
+        threads: 0,
+    })
+}
+
+/// The softmax options with a uniform alpha or none; per-class alphas (`class_alpha` given,
+/// which a uniform alpha excludes) are filled in once their slice exists.
+fn softmax_options(opt: &FocalSoftmaxOptions, class_alpha: bool) -> Status<SoftmaxFocalOptions> {
+    let reduction = reduction(opt.reduction)?;
+    let alpha = match (class_alpha, alpha(opt.alpha)) {
+        (true, Some(_)) => return Err(FocalStatus::FocalErrorInvalidArgument),
+        (false, Some(a)) => SoftmaxAlpha::Uniform(a),
+        (_, None) => SoftmaxAlpha::Off,
+    };
+    Ok(SoftmaxFocalOptions {
+        gamma: opt.gamma,
+        alpha,
+        label_smoothing: opt.label_smoothing,
+        reduction,
+        normalizer: normalizer(opt.normalizer),
+        ignore_index: opt.ignore_index,
+        threads: 0,
     })
 }
 
@@ -709,9 +648,98 @@ fn loss_len(reduction: Reduction, elements: usize) -> usize {
 
 /// Runs `f` with at most `threads` threads (0: the library default, 1: the calling thread
 /// only). The limit bounds how many chunks run at once; the results do not depend on it.
-fn with_threads<R: Send>(threads: u32, f: impl FnOnce() -> R + Send) -> Status<R> {
+/// `f` itself runs on the calling thread (the limit is the thread's).
+fn with_threads<R>(threads: u32, f: impl FnOnce() -> R) -> R {
     let limit = usize::try_from(threads).unwrap_or(usize::MAX);
-    Ok(crate::parallel::with_thread_limit(limit, f))
+    crate::parallel::with_thread_limit(limit, f)
+}
+
+/// What the prologue reads from either options struct.
+trait CallOptions: Copy {
+    /// The call's thread limit (the `threads` field).
+    fn threads(&self) -> u32;
+}
+
+impl CallOptions for FocalSigmoidOptions {
+    fn threads(&self) -> u32 {
+        self.threads
+    }
+}
+
+impl CallOptions for FocalSoftmaxOptions {
+    fn threads(&self) -> u32 {
+        self.threads
+    }
+}
+
+/// A computing function's buffers once its options are converted and its element counts
+/// known, and its computation.
+struct Plan<const N: usize, R> {
+    /// The spans of the buffers the call reads, in the order their faults are reported.
+    inputs: [Status<Span>; N],
+    /// The spans of the two buffers it writes, reported after the inputs'.
+    outputs: [Status<Span>; 2],
+    /// Builds the slices of these buffers and computes. [`call`] runs it only once every span
+    /// is checked (aligned, sized, no output overlapping another buffer), which is what makes
+    /// building those slices sound.
+    run: R,
+}
+
+/// Every computing function: its checks, then its computation under the thread limit. The
+/// order of the checks is part of the behaviour (it decides the status of a call with several
+/// faults), so it is written down here once:
+///
+/// 1. A required pointer (`required`: whether each is non-NULL) or `opt` is NULL:
+///    `FOCAL_ERROR_NULL_POINTER`, even for empty buffers.
+/// 2. Both outputs are NULL (`outputs`: whether each is non-NULL): nothing to compute,
+///    `FOCAL_ERROR_INVALID_ARGUMENT`.
+/// 3. `opt` is misaligned: `FOCAL_ERROR_INVALID_ARGUMENT`; otherwise it is read.
+/// 4. `plan` converts the options and computes the element counts (their errors), and lists
+///    the buffers' spans: the first misaligned (`FOCAL_ERROR_INVALID_ARGUMENT`) or too large
+///    (`FOCAL_ERROR_LENGTH`), inputs before outputs; then an output that overlaps another
+///    buffer (`FOCAL_ERROR_INVALID_ARGUMENT`).
+/// 5. `run` builds the slices and calls the Rust API, which validates the values and writes
+///    nothing when it refuses them.
+///
+/// So a refused call writes nothing, and a panic anywhere is `FOCAL_ERROR_INTERNAL` (`guard`;
+/// only then may the outputs hold partial results).
+///
+/// # Safety
+/// `opt` NULL or valid for one read, and every pointer `run` turns into a slice valid for the
+/// length of its span (reads for the inputs, writes for the outputs) for the duration of the
+/// call: the exported functions' contract.
+unsafe fn call<O: CallOptions, const N: usize, R>(
+    required: &[bool],
+    outputs: [bool; 2],
+    opt: *const O,
+    plan: impl FnOnce(&O) -> Status<Plan<N, R>>,
+) -> FocalStatus
+where
+    R: FnOnce() -> Result<(), FocalError>,
+{
+    guard(|| {
+        require(required)?;
+        require(&[!opt.is_null()])?;
+        if outputs == [false, false] {
+            return Err(FocalStatus::FocalErrorInvalidArgument);
+        }
+        // SAFETY: non-NULL; valid for reads (the caller's contract).
+        let opt = unsafe { read_options(opt)? };
+        let plan = plan(&opt)?;
+        let inputs = first_error(plan.inputs)?;
+        check_disjoint(&first_error(plan.outputs)?, &inputs)?;
+        with_threads(opt.threads(), plan.run)?;
+        Ok(())
+    })
+}
+
+/// The spans, or the error of the first one that has one.
+fn first_error<const N: usize>(spans: [Status<Span>; N]) -> Status<[Span; N]> {
+    let mut checked = [Span::EMPTY; N];
+    for (span, result) in checked.iter_mut().zip(spans) {
+        *span = result?;
+    }
+    Ok(checked)
 }
 
 /// The targets of a sigmoid call as C passes them.
@@ -750,54 +778,54 @@ unsafe fn sigmoid<T: Float>(
     loss: *mut T,
     grad: *mut T,
 ) -> FocalStatus {
-    guard(|| {
-        require(&[!logits.is_null(), !targets.is_null(), !opt.is_null()])?;
-        if loss.is_null() && grad.is_null() {
-            return Err(FocalStatus::FocalErrorInvalidArgument);
-        }
-        // SAFETY: non-NULL; valid for reads (the caller's contract).
-        let opt = unsafe { read_options(opt)? };
-        let options = sigmoid_options(&opt)?;
+    let required = [!logits.is_null(), !targets.is_null()];
+    let outputs = [!loss.is_null(), !grad.is_null()];
+    let plan = |opt: &FocalSigmoidOptions| {
+        let options = sigmoid_options(opt)?;
         let n = match targets {
             RawTargets::Classes { rows, classes, .. } => checked_product(rows, classes)?,
             _ => n,
         };
         let (target_span, target_len) = match targets {
-            RawTargets::Soft(y) => (span(y, n)?, n),
-            RawTargets::Labels(y) => (span(y, n)?, n),
-            RawTargets::Classes { targets, rows, .. } => (span(targets, rows)?, rows),
+            RawTargets::Soft(y) => (span(y, n), n),
+            RawTargets::Labels(y) => (span(y, n), n),
+            RawTargets::Classes { targets, rows, .. } => (span(targets, rows), rows),
         };
-        let inputs = [span(logits, n)?, target_span, span(weights, n)?];
         let loss_len = loss_len(options.reduction, n);
-        check_disjoint(&[span(loss, loss_len)?, span(grad, n)?], &inputs)?;
-        // SAFETY: the spans above are checked (alignment, size, no overlap with an output);
-        // the pointers are valid for these lengths (the caller's contract).
-        let (logits, weights, loss, grad) = unsafe {
-            (
-                input(logits, n),
-                optional_input(weights, n),
-                output(loss, loss_len),
-                output(grad, n),
-            )
-        };
-        // SAFETY: as above.
-        let targets = unsafe {
-            match targets {
-                RawTargets::Soft(y) => SigmoidTargets::Soft(input(y, target_len)),
-                RawTargets::Labels(y) => SigmoidTargets::Labels(input(y, target_len)),
-                RawTargets::Classes {
-                    targets, classes, ..
-                } => SigmoidTargets::Classes {
-                    targets: input(targets, target_len),
-                    classes,
-                },
-            }
-        };
-        with_threads(opt.threads, || {
-            sigmoid_focal_outputs(logits, targets, weights, &options, loss, grad)
-        })??;
-        Ok(())
-    })
+        Ok(Plan {
+            inputs: [target_span, span(logits, n), span(weights, n)],
+            outputs: [span(loss, loss_len), span(grad, n)],
+            run: move || {
+                // SAFETY: `call` has checked the spans above (alignment, size, no overlap
+                // with an output); the pointers are valid for these lengths (the caller's
+                // contract).
+                let (logits, weights, loss, grad) = unsafe {
+                    (
+                        input(logits, n),
+                        optional_input(weights, n),
+                        output(loss, loss_len),
+                        output(grad, n),
+                    )
+                };
+                // SAFETY: as above.
+                let targets = unsafe {
+                    match targets {
+                        RawTargets::Soft(y) => SigmoidTargets::Soft(input(y, target_len)),
+                        RawTargets::Labels(y) => SigmoidTargets::Labels(input(y, target_len)),
+                        RawTargets::Classes {
+                            targets, classes, ..
+                        } => SigmoidTargets::Classes {
+                            targets: input(targets, target_len),
+                            classes,
+                        },
+                    }
+                };
+                sigmoid_focal_outputs(logits, targets, weights, &options, loss, grad)
+            },
+        })
+    };
+    // SAFETY: the caller's contract is that of `call`.
+    unsafe { call(&required, outputs, opt, plan) }
 }
 
 /// The softmax loss functions.
@@ -813,57 +841,43 @@ unsafe fn softmax<T: Float>(
     loss: *mut T,
     grad: *mut T,
 ) -> FocalStatus {
-    guard(|| {
-        require(&[!logits.is_null(), !targets.is_null(), !opt.is_null()])?;
-        if loss.is_null() && grad.is_null() {
-            return Err(FocalStatus::FocalErrorInvalidArgument);
-        }
-        // SAFETY: non-NULL; valid for reads (the caller's contract).
-        let opt = unsafe { read_options(opt)? };
-        let reduction = reduction(opt.reduction)?;
-        if !class_alpha.is_null() && alpha(opt.alpha).is_some() {
-            return Err(FocalStatus::FocalErrorInvalidArgument);
-        }
+    let required = [!logits.is_null(), !targets.is_null()];
+    let outputs = [!loss.is_null(), !grad.is_null()];
+    let plan = |opt: &FocalSoftmaxOptions| {
+        let mut options = softmax_options(opt, !class_alpha.is_null())?;
         let positions = checked_product(shape.batch, shape.spatial)?;
         let elements = checked_product(positions, shape.classes)?;
-        let inputs = [
-            span(logits, elements)?,
-            span(targets, positions)?,
-            span(class_alpha, shape.classes)?,
-        ];
-        let loss_len = loss_len(reduction, positions);
-        check_disjoint(&[span(loss, loss_len)?, span(grad, elements)?], &inputs)?;
-        // SAFETY: the spans above are checked (alignment, size, no overlap with an output);
-        // the pointers are valid for these lengths (the caller's contract).
-        let (logits, targets, class_alpha, loss, grad) = unsafe {
-            (
-                input(logits, elements),
-                input(targets, positions),
-                optional_input(class_alpha, shape.classes),
-                output(loss, loss_len),
-                output(grad, elements),
-            )
-        };
-        let alpha = match (class_alpha, alpha(opt.alpha)) {
-            (Some(values), _) => {
-                SoftmaxAlpha::PerClass(values.iter().map(|a| a.to_f64()).collect())
-            }
-            (None, Some(a)) => SoftmaxAlpha::Uniform(a),
-            (None, None) => SoftmaxAlpha::Off,
-        };
-        let options = SoftmaxFocalOptions {
-            gamma: opt.gamma,
-            alpha,
-            label_smoothing: opt.label_smoothing,
-            reduction,
-            normalizer: normalizer(opt.normalizer),
-            ignore_index: opt.ignore_index,
-        };
-        with_threads(opt.threads, || {
-            softmax_focal_outputs(logits, targets, shape, &options, loss, grad)
-        })??;
-        Ok(())
-    })
+        let loss_len = loss_len(options.reduction, positions);
+        Ok(Plan {
+            inputs: [
+                span(logits, elements),
+                span(targets, positions),
+                span(class_alpha, shape.classes),
+            ],
+            outputs: [span(loss, loss_len), span(grad, elements)],
+            run: move || {
+                // SAFETY: `call` has checked the spans above (alignment, size, no overlap
+                // with an output); the pointers are valid for these lengths (the caller's
+                // contract).
+                let (logits, targets, class_alpha, loss, grad) = unsafe {
+                    (
+                        input(logits, elements),
+                        input(targets, positions),
+                        optional_input(class_alpha, shape.classes),
+                        output(loss, loss_len),
+                        output(grad, elements),
+                    )
+                };
+                if let Some(values) = class_alpha {
+                    options.alpha =
+                        SoftmaxAlpha::PerClass(values.iter().map(|a| a.to_f64()).collect());
+                }
+                softmax_focal_outputs(logits, targets, shape, &options, loss, grad)
+            },
+        })
+    };
+    // SAFETY: the caller's contract is that of `call`.
+    unsafe { call(&required, outputs, opt, plan) }
 }
 
 /// The grad_hess functions.
@@ -879,54 +893,59 @@ unsafe fn grad_hess<T: Float>(
     grad: *mut T,
     hess: *mut T,
 ) -> FocalStatus {
-    guard(|| {
-        require(&[
-            !logits.is_null(),
-            !targets.is_null(),
-            !opt.is_null(),
-            !grad.is_null(),
-            !hess.is_null(),
-        ])?;
-        // SAFETY: non-NULL; valid for reads (the caller's contract).
-        let opt = unsafe { read_options(opt)? };
-        // Reduction and normalizer are not used by the per-element functions.
+    // Both outputs are required here, which also satisfies "at least one output".
+    let required = [
+        !logits.is_null(),
+        !targets.is_null(),
+        !grad.is_null(),
+        !hess.is_null(),
+    ];
+    let outputs = [!grad.is_null(), !hess.is_null()];
+    let plan = |opt: &FocalSigmoidOptions| {
+        // Reduction and normalizer are not used by the per-element functions (an unknown
+        // `reduction` value is no error here).
         let options = SigmoidFocalOptions {
             gamma: opt.gamma,
             alpha: alpha(opt.alpha),
             label_smoothing: opt.label_smoothing,
             reduction: Reduction::None,
             normalizer: None,
+            threads: 0,
         };
         // -inf: no floor; NaN is refused by the Rust validation.
         let floor = (hess_floor != f64::NEG_INFINITY).then_some(hess_floor);
-        let inputs = [span(logits, n)?, span(targets, n)?];
-        check_disjoint(&[span(grad, n)?, span(hess, n)?], &inputs)?;
-        // SAFETY: the spans above are checked (alignment, size, no overlap with an output);
-        // the pointers are non-NULL and valid for `n` elements (the caller's contract).
-        let (logits, targets, grad, hess) = unsafe {
-            (
-                input(logits, n),
-                input(targets, n),
-                output(grad, n),
-                output(hess, n),
-            )
-        };
-        let (Some(grad), Some(hess)) = (grad, hess) else {
-            unreachable!("grad and hess are non-NULL (checked by `require`)")
-        };
-        with_threads(opt.threads, || {
-            crate::sigmoid_focal_grad_hess(
-                logits,
-                SigmoidTargets::Soft(targets),
-                None,
-                &options,
-                floor,
-                grad,
-                hess,
-            )
-        })??;
-        Ok(())
-    })
+        Ok(Plan {
+            inputs: [span(logits, n), span(targets, n)],
+            outputs: [span(grad, n), span(hess, n)],
+            run: move || {
+                // SAFETY: `call` has checked the spans above (alignment, size, no overlap
+                // with an output); the pointers are non-NULL and valid for `n` elements (the
+                // caller's contract).
+                let (logits, targets, grad, hess) = unsafe {
+                    (
+                        input(logits, n),
+                        input(targets, n),
+                        output(grad, n),
+                        output(hess, n),
+                    )
+                };
+                let (Some(grad), Some(hess)) = (grad, hess) else {
+                    unreachable!("grad and hess are non-NULL (checked by `call`)")
+                };
+                crate::sigmoid_focal_grad_hess(
+                    logits,
+                    SigmoidTargets::Soft(targets),
+                    None,
+                    &options,
+                    floor,
+                    grad,
+                    hess,
+                )
+            },
+        })
+    };
+    // SAFETY: the caller's contract is that of `call`.
+    unsafe { call(&required, outputs, opt, plan) }
 }
 
 #[cfg(test)]

@@ -39,10 +39,13 @@ mod error;
 pub mod ffi;
 mod float;
 mod kernels;
+mod levels;
+mod objective;
 mod parallel;
 mod reduction;
 pub mod reference;
 mod sigmoid;
+mod sigmoid_family;
 mod simd;
 mod softmax;
 mod validate;
@@ -54,15 +57,20 @@ struct ReadmeDoctests;
 
 pub use error::FocalError;
 pub use float::Float;
+pub use levels::with_simd_level;
 pub use reduction::Reduction;
 pub use sigmoid::{
-    SigmoidFocalOptions, SigmoidTargets, sigmoid_focal_grad_hess, sigmoid_focal_loss,
-    sigmoid_focal_loss_grad,
+    SigmoidFocalOptions, SigmoidObjective, SigmoidTargets, sigmoid_focal_grad,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss, sigmoid_focal_loss_grad,
+};
+pub use sigmoid_family::{
+    FocalStarOptions, Poly1FocalOptions, QualityFocalOptions, VarifocalOptions,
 };
 #[cfg(feature = "emulated-simd")]
 #[doc(hidden)]
 pub use simd::with_emulated_simd;
-pub use simd::{SimdLevel, simd_level, with_simd_level};
+pub use simd::{SimdLevel, simd_level};
 pub use softmax::{
-    SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape, softmax_focal_loss, softmax_focal_loss_grad,
+    SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape, softmax_focal_grad, softmax_focal_loss,
+    softmax_focal_loss_grad,
 };

@@ -5,12 +5,17 @@
 //! order: the result has the same bits for any number of threads.
 
 use crate::kernels::OrderedSum;
-use crate::kernels::sigmoid::{
-    Chunk, ClassTargets, GRAD_HESS, Kernel, LOSS, LOSS_GRAD, LabelTargets, Params, SoftTargets,
-    Targets,
+use crate::kernels::elementwise::{
+    Chunk, ClassTargets, DriverParams, ElementLoss, GradHess, Kernel, LabelTargets, LossGrad,
+    LossOnly, SoftTargets, Targets,
 };
+use crate::kernels::focal::{Focal, Poly1Focal};
+use crate::kernels::focal_star::FocalStar;
+use crate::kernels::quality_focal::QualityFocal;
 use crate::kernels::softmax;
 use crate::kernels::softmax_rows::RowsKernel;
+use crate::kernels::varifocal::Varifocal;
+use crate::objective::Objective;
 use crate::simd::Real;
 use crate::simd::dispatch::Dispatch;
 use rayon::prelude::*;
@@ -39,6 +44,16 @@ pub(crate) fn with_thread_limit<R>(limit: usize, f: impl FnOnce() -> R) -> R {
     }
     let _restore = Restore(THREAD_LIMIT.with(|l| l.replace(limit)));
     f()
+}
+
+/// Runs `f` with at most `threads` threads for the calls it makes (0: the limit already in
+/// place, e.g. the C ABI's, or none).
+pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
+    if threads == 0 {
+        f()
+    } else {
+        with_thread_limit(threads, f)
+    }
 }
 
 /// The partial sums of `run` over `chunks`, in chunk order, on at most the thread limit.
@@ -91,20 +106,123 @@ pub(crate) enum SigmoidOutputs {
     GradHess,
 }
 
-/// Runs the sigmoid kernel over all elements and returns the sum of the weighted losses.
+/// An elementwise objective with the driver's part of the options, in one element type.
+pub(crate) struct Elementwise<T, O> {
+    pub driver: DriverParams<T>,
+    pub objective: O,
+}
+
+/// A validated elementwise call as the API describes it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ElementwiseCall {
+    pub objective: Objective,
+    pub label_smoothing: f64,
+    /// Multiplies the gradient: `1/divisor` of the reduction.
+    pub grad_scale: f64,
+    pub hessian_floor: Option<f64>,
+}
+
+/// The targets of an elementwise call (the API's three forms).
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum SigmoidTargetSlices<'a, T> {
+    Soft(&'a [T]),
+    Labels(&'a [u8]),
+    Classes { targets: &'a [i32], classes: usize },
+}
+
+/// Runs `call` over all elements with the kernel of its objective, and returns the sum of
+/// the weighted losses.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn sigmoid<T: Real>(
-    level: Dispatch,
+pub(crate) fn elementwise<T: Real>(
     logits: &[T],
-    targets: Targets<'_, T>,
+    targets: SigmoidTargetSlices<'_, T>,
     weights: Option<&[T]>,
-    params: &Params<T>,
+    call: &ElementwiseCall,
     outputs: SigmoidOutputs,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
     hess: Option<&mut [T]>,
 ) -> f64 {
-    let soft = params.needs_soft(&targets);
+    let targets = match targets {
+        SigmoidTargetSlices::Soft(y) => Targets::Soft(SoftTargets(y)),
+        SigmoidTargetSlices::Labels(y) => Targets::Labels(LabelTargets(y)),
+        SigmoidTargetSlices::Classes { targets, classes } => Targets::Classes(ClassTargets {
+            targets,
+            classes,
+            first: 0,
+        }),
+    };
+    let (smoothing, scale, floor) = (call.label_smoothing, call.grad_scale, call.hessian_floor);
+    // The objective in `T`, and in `f64` for the chunks `T` cannot compute (`needs_wide`).
+    macro_rules! with {
+        ($narrow:expr, $wide:expr) => {{
+            let call = Elementwise {
+                driver: DriverParams::<T>::new(smoothing, scale, floor),
+                objective: $narrow,
+            };
+            let wide = Elementwise {
+                driver: DriverParams::<f64>::new(smoothing, scale, floor),
+                objective: $wide,
+            };
+            sigmoid(
+                logits, targets, weights, &call, &wide, outputs, loss, grad, hess,
+            )
+        }};
+    }
+    match call.objective {
+        Objective::Focal { gamma, alpha } => {
+            with!(
+                Focal::<T>::new(gamma, alpha),
+                Focal::<f64>::new(gamma, alpha)
+            )
+        }
+        Objective::FocalStar { gamma, beta, alpha } => with!(
+            FocalStar::<T>::new(gamma, beta, alpha),
+            FocalStar::<f64>::new(gamma, beta, alpha)
+        ),
+        Objective::Poly1Focal {
+            gamma,
+            alpha,
+            epsilon,
+        } => with!(
+            Poly1Focal {
+                focal: Focal::<T>::new(gamma, alpha),
+                epsilon: T::narrow(epsilon),
+            },
+            Poly1Focal {
+                focal: Focal::<f64>::new(gamma, alpha),
+                epsilon,
+            }
+        ),
+        Objective::QualityFocal { beta } => {
+            with!(QualityFocal::<T>::new(beta), QualityFocal::<f64>::new(beta))
+        }
+        Objective::Varifocal { alpha, gamma } => with!(
+            Varifocal::<T>::new(alpha, gamma),
+            Varifocal::<f64>::new(alpha, gamma)
+        ),
+    }
+}
+
+/// Runs the elementwise kernel of `call.objective` over all elements and returns the sum of
+/// the weighted losses.
+///
+/// `wide` is the same call in `f64`: an `f32` chunk whose sum is not finite is computed
+/// again from its inputs widened to `f64` (see [`needs_wide`]).
+#[allow(clippy::too_many_arguments)]
+fn sigmoid<T: Real, O: ElementLoss<T>, W: ElementLoss<f64>>(
+    logits: &[T],
+    targets: Targets<'_, T>,
+    weights: Option<&[T]>,
+    call: &Elementwise<T, O>,
+    wide: &Elementwise<f64, W>,
+    outputs: SigmoidOutputs,
+    loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+    hess: Option<&mut [T]>,
+) -> f64 {
+    let level = Dispatch::current();
+    let soft = call.driver.needs_soft(&targets);
     let target_chunk = |index: usize| {
         let range = |len: usize| (index * CHUNK).min(len)..((index + 1) * CHUNK).min(len);
         match targets {
@@ -134,35 +252,124 @@ pub(crate) fn sigmoid<T: Real>(
             },
         )
         .collect();
-    let run = |chunk: Chunk<'_, T>| -> f64 {
-        macro_rules! kernel {
-            ($soft:literal, $mode:expr) => {
-                level.run(Kernel::<T, $soft, { $mode }> { chunk, params })
-            };
-        }
-        match (soft, outputs) {
-            (false, SigmoidOutputs::Loss) => kernel!(false, LOSS),
-            (false, SigmoidOutputs::LossGrad) => kernel!(false, LOSS_GRAD),
-            (false, SigmoidOutputs::GradHess) => kernel!(false, GRAD_HESS),
-            (true, SigmoidOutputs::Loss) => kernel!(true, LOSS),
-            (true, SigmoidOutputs::LossGrad) => kernel!(true, LOSS_GRAD),
-            (true, SigmoidOutputs::GradHess) => kernel!(true, GRAD_HESS),
+    let run = |mut chunk: Chunk<'_, T>| -> f64 {
+        let sum = sigmoid_chunk(level, reborrow(&mut chunk), call, soft, outputs);
+        if needs_wide::<T>(sum) {
+            sigmoid_chunk_widened(level, chunk, wide, soft, outputs)
+        } else {
+            sum
         }
     };
     ordered_sum(&map_chunks(chunks, run))
 }
 
+/// `f32` intermediates can overflow where the result does not (a huge weight or class α
+/// times a loss, a partial sum of such losses); the `f64` kernel on the exactly widened
+/// inputs is then the `f32` call's answer, rounded once. A chunk whose inputs hold NaN or
+/// ±∞ takes this path as well, to the same results.
+fn needs_wide<T: Real>(chunk_sum: f64) -> bool {
+    T::MANTISSA_BITS < f64::MANTISSA_BITS && !chunk_sum.is_finite()
+}
+
+/// The chunk again, its outputs borrowed for one more run.
+fn reborrow<'s, T: Real>(chunk: &'s mut Chunk<'_, T>) -> Chunk<'s, T> {
+    Chunk {
+        logits: chunk.logits,
+        targets: chunk.targets,
+        weights: chunk.weights,
+        loss: chunk.loss.as_deref_mut(),
+        grad: chunk.grad.as_deref_mut(),
+        hess: chunk.hess.as_deref_mut(),
+    }
+}
+
+fn sigmoid_chunk<T: Real, O: ElementLoss<T>>(
+    level: Dispatch,
+    chunk: Chunk<'_, T>,
+    call: &Elementwise<T, O>,
+    soft: bool,
+    outputs: SigmoidOutputs,
+) -> f64 {
+    let (params, objective) = (&call.driver, &call.objective);
+    macro_rules! kernel {
+        ($soft:literal, $mode:ty) => {
+            level.run(Kernel::<T, O, $mode, $soft>::new(chunk, params, objective))
+        };
+    }
+    match (soft, outputs) {
+        (false, SigmoidOutputs::Loss) => kernel!(false, LossOnly),
+        (false, SigmoidOutputs::LossGrad) => kernel!(false, LossGrad),
+        (false, SigmoidOutputs::GradHess) => kernel!(false, GradHess),
+        (true, SigmoidOutputs::Loss) => kernel!(true, LossOnly),
+        (true, SigmoidOutputs::LossGrad) => kernel!(true, LossGrad),
+        (true, SigmoidOutputs::GradHess) => kernel!(true, GradHess),
+    }
+}
+
+/// The chunk computed in `f64`, its outputs rounded to `T`.
+fn sigmoid_chunk_widened<T: Real, W: ElementLoss<f64>>(
+    level: Dispatch,
+    chunk: Chunk<'_, T>,
+    wide: &Elementwise<f64, W>,
+    soft: bool,
+    outputs: SigmoidOutputs,
+) -> f64 {
+    let logits = widened(chunk.logits);
+    let soft_targets = match chunk.targets {
+        Targets::Soft(SoftTargets(y)) => widened(y),
+        _ => Vec::new(),
+    };
+    let targets = match chunk.targets {
+        Targets::Soft(_) => Targets::Soft(SoftTargets(&soft_targets)),
+        Targets::Labels(labels) => Targets::Labels(labels),
+        Targets::Classes(classes) => Targets::Classes(classes),
+    };
+    let weights = chunk.weights.map(widened);
+    let mut loss = chunk.loss.as_deref().map(widened);
+    let mut grad = chunk.grad.as_deref().map(widened);
+    let mut hess = chunk.hess.as_deref().map(widened);
+    let wide_chunk = Chunk {
+        logits: &logits,
+        targets,
+        weights: weights.as_deref(),
+        loss: loss.as_deref_mut(),
+        grad: grad.as_deref_mut(),
+        hess: hess.as_deref_mut(),
+    };
+    let sum = sigmoid_chunk(level, wide_chunk, wide, soft, outputs);
+    narrow_into(chunk.loss, loss);
+    narrow_into(chunk.grad, grad);
+    narrow_into(chunk.hess, hess);
+    sum
+}
+
+fn widened<T: Real>(values: &[T]) -> Vec<f64> {
+    values.iter().map(|v| v.widen()).collect()
+}
+
+fn narrow_into<T: Real>(out: Option<&mut [T]>, values: Option<Vec<f64>>) {
+    if let (Some(out), Some(values)) = (out, values) {
+        for (o, v) in out.iter_mut().zip(values) {
+            *o = T::narrow(v);
+        }
+    }
+}
+
 /// Runs the softmax kernel over `batch` samples of `classes × spatial` logits and returns the
 /// sum of the position losses. Chunks hold whole samples (so that each chunk owns its part
 /// of the gradient), about [`CHUNK`] logits each.
+///
+/// `wide` are the options in `f64`: `f32` chunks whose sum is not finite are computed again
+/// in `f64` ([`needs_wide`]), and so are `f32` rows of more than 2^24 classes, whose class
+/// indices `f32` cannot all tell apart.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn softmax<T: Real>(
-    level: Dispatch,
     logits: &[T],
     targets: &[i32],
     classes: usize,
     spatial: usize,
     params: &softmax::Params<'_, T>,
+    wide: &softmax::Params<'_, f64>,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
 ) -> f64 {
@@ -170,6 +377,7 @@ pub(crate) fn softmax<T: Real>(
     if sample == 0 {
         return 0.0;
     }
+    let level = Dispatch::current();
     let samples_per_chunk = (CHUNK / sample).max(1);
     let logits_per_chunk = samples_per_chunk * sample;
     let positions_per_chunk = samples_per_chunk * spatial;
@@ -187,16 +395,55 @@ pub(crate) fn softmax<T: Real>(
             grad,
         })
         .collect();
-    // Rows of many classes are vectorized along the row; the rest across positions.
-    let along_rows = spatial == 1 && classes >= ROW_KERNEL_MIN_CLASSES;
-    let run = |chunk| {
-        if along_rows {
-            level.run(RowsKernel { chunk, params })
-        } else {
-            level.run(softmax::Kernel { chunk, params })
+    let exact_indices = classes as f64 <= 2f64.powi(T::MANTISSA_BITS as i32 + 1);
+    let run = |mut chunk: softmax::Chunk<'_, T>| {
+        if exact_indices {
+            let sum = softmax_chunk(level, reborrow_softmax(&mut chunk), params);
+            if !needs_wide::<T>(sum) {
+                return sum;
+            }
         }
+        let logits = widened(chunk.logits);
+        let mut loss = chunk.loss.as_deref().map(widened);
+        let mut grad = chunk.grad.as_deref().map(widened);
+        let wide_chunk = softmax::Chunk {
+            logits: &logits,
+            targets: chunk.targets,
+            classes,
+            spatial,
+            loss: loss.as_deref_mut(),
+            grad: grad.as_deref_mut(),
+        };
+        let sum = softmax_chunk(level, wide_chunk, wide);
+        narrow_into(chunk.loss, loss);
+        narrow_into(chunk.grad, grad);
+        sum
     };
     ordered_sum(&map_chunks(chunks, run))
+}
+
+fn reborrow_softmax<'s, T>(chunk: &'s mut softmax::Chunk<'_, T>) -> softmax::Chunk<'s, T> {
+    softmax::Chunk {
+        logits: chunk.logits,
+        targets: chunk.targets,
+        classes: chunk.classes,
+        spatial: chunk.spatial,
+        loss: chunk.loss.as_deref_mut(),
+        grad: chunk.grad.as_deref_mut(),
+    }
+}
+
+/// Rows of many classes are vectorized along the row; the rest across positions.
+fn softmax_chunk<T: Real>(
+    level: Dispatch,
+    chunk: softmax::Chunk<'_, T>,
+    params: &softmax::Params<'_, T>,
+) -> f64 {
+    if chunk.spatial == 1 && chunk.classes >= ROW_KERNEL_MIN_CLASSES {
+        level.run(RowsKernel { chunk, params })
+    } else {
+        level.run(softmax::Kernel { chunk, params })
+    }
 }
 
 /// The chunks' partial sums added in chunk order.

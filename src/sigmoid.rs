@@ -1,7 +1,7 @@
 //! Sigmoid focal loss: binary and multi-label heads, one independent logit per element.
 
-use crate::kernels::sigmoid::{ClassTargets, LabelTargets, Params, SoftTargets, Targets};
-use crate::parallel::{self, SigmoidOutputs};
+use crate::objective::{Description, Objective};
+use crate::parallel::{self, ElementwiseCall, SigmoidOutputs, SigmoidTargetSlices};
 use crate::{Float, FocalError, Reduction, validate};
 
 /// The targets of a sigmoid focal loss, in one of three forms.
@@ -79,15 +79,20 @@ pub struct SigmoidFocalOptions {
     /// The focusing parameter γ ∈ [0, 10⁴] (any real; 0 gives α-weighted cross-entropy).
     pub gamma: f64,
     /// α ∈ [0, 1] weights positives by α and negatives by 1 − α (`α_t = α·y + (1−α)·(1−y)`);
-    /// `None` switches the weighting off (`α_t = 1`).
+    /// `None` switches the weighting off (`α_t = 1`). A non-zero α below the smallest normal
+    /// number of the element type (2⁻¹²⁶ for `f32`) is refused: it would round away.
     pub alpha: Option<f64>,
     /// Label smoothing `ls ∈ [0, 1)`: targets become `y·(1 − ls) + ls/2` (Keras semantics).
     pub label_smoothing: f64,
     /// How the per-element losses are combined.
     pub reduction: Reduction,
     /// With [`Reduction::Mean`], divide the sum by this value instead of the element count
-    /// (RetinaNet's number of positives, mmdet's `avg_factor`). Must be finite and > 0.
+    /// (RetinaNet's number of positives, mmdet's `avg_factor`). Must lie in `[2^-126, 2^126]`
+    /// for `f32` and `[2^-1022, 2^1022]` for `f64` (its reciprocal scales the gradient).
     pub normalizer: Option<f64>,
+    /// The most threads this call may use: 0 for the library default (rayon's pool), 1 for
+    /// the calling thread only. The results are the same bits for any value.
+    pub threads: usize,
 }
 
 impl Default for SigmoidFocalOptions {
@@ -98,11 +103,17 @@ impl Default for SigmoidFocalOptions {
             label_smoothing: 0.0,
             reduction: Reduction::Mean,
             normalizer: None,
+            threads: 0,
         }
     }
 }
 
 impl SigmoidFocalOptions {
+    /// Sets the most threads a call may use (0: the library default).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
     /// Sets γ.
     pub fn gamma(mut self, gamma: f64) -> Self {
         self.gamma = gamma;
@@ -128,12 +139,46 @@ impl SigmoidFocalOptions {
         self.normalizer = normalizer.into();
         self
     }
+}
 
-    fn validate(&self) -> Result<(), FocalError> {
-        validate::gamma(self.gamma)?;
-        validate::alpha(self.alpha)?;
-        validate::label_smoothing(self.label_smoothing)?;
-        validate::normalizer(self.reduction, self.normalizer)
+/// An objective of the sigmoid focal family: its options type carries its parameters, the
+/// label smoothing, the reduction and the thread limit. Every `sigmoid_focal_*` function
+/// takes any of them. The trait is sealed: the kernels of every objective are the library's.
+///
+/// ```
+/// use focal_loss::{sigmoid_focal_loss, SigmoidFocalOptions, SigmoidObjective, SigmoidTargets};
+/// fn mean_loss(options: &impl SigmoidObjective) -> f32 {
+///     let mut loss = [0.0f32];
+///     sigmoid_focal_loss(&[2.0f32, -1.0], SigmoidTargets::Labels(&[1, 0]), None, options,
+///                        &mut loss).unwrap();
+///     loss[0]
+/// }
+/// assert!(mean_loss(&SigmoidFocalOptions::default()) > 0.0);
+/// ```
+pub trait SigmoidObjective: Sync + sealed::Sealed {
+    /// The call these options describe, before validation.
+    #[doc(hidden)]
+    fn describe(&self) -> Description;
+}
+
+pub(crate) mod sealed {
+    pub trait Sealed {}
+}
+
+impl sealed::Sealed for SigmoidFocalOptions {}
+
+impl SigmoidObjective for SigmoidFocalOptions {
+    fn describe(&self) -> Description {
+        Description {
+            objective: Objective::Focal {
+                gamma: self.gamma,
+                alpha: self.alpha,
+            },
+            label_smoothing: self.label_smoothing,
+            reduction: self.reduction,
+            normalizer: self.normalizer,
+            threads: self.threads,
+        }
     }
 }
 
@@ -142,10 +187,9 @@ fn validate_inputs<T: Float>(
     logits: &[T],
     targets: &SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
+    call: &Description,
 ) -> Result<(), FocalError> {
-    options.validate()?;
-    validate::smoothing_share::<T>(options.label_smoothing, options.label_smoothing / 2.0)?;
+    validate::description::<T>(call)?;
     let n = logits.len();
     match *targets {
         SigmoidTargets::Soft(y) => validate::input_length("targets", n, y.len())?,
@@ -206,19 +250,20 @@ fn validate_values<T: Float>(
 }
 
 /// The sigmoid call behind the public functions and the C ABI: either output may be absent.
-pub(crate) fn sigmoid_focal_outputs<T: Float>(
+pub(crate) fn sigmoid_focal_outputs<T: Float, O: SigmoidObjective + ?Sized>(
     logits: &[T],
     targets: SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
+    options: &O,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
 ) -> Result<(), FocalError> {
-    validate_inputs(logits, &targets, weights, options)?;
+    let call = options.describe();
+    validate_inputs(logits, &targets, weights, &call)?;
     let n = logits.len();
     validate::output_length(
         "loss",
-        validate::loss_length(options.reduction, n),
+        validate::loss_length(call.reduction, n),
         loss.as_deref(),
     )?;
     validate::output_length("grad", n, grad.as_deref())?;
@@ -229,7 +274,7 @@ pub(crate) fn sigmoid_focal_outputs<T: Float>(
         SigmoidOutputs::Loss
     };
     run(
-        logits, &targets, weights, options, None, outputs, loss, grad, None,
+        logits, &targets, weights, &call, None, outputs, loss, grad, None,
     );
     Ok(())
 }
@@ -240,7 +285,7 @@ fn run<T: Float>(
     logits: &[T],
     targets: &SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
+    call: &Description,
     hessian_floor: Option<f64>,
     outputs: SigmoidOutputs,
     loss: Option<&mut [T]>,
@@ -253,7 +298,7 @@ fn run<T: Float>(
         }
         _ => logits.len(),
     };
-    let divisor = crate::reduction::divisor(options.reduction, options.normalizer, count);
+    let divisor = crate::reduction::divisor(call.reduction, call.normalizer, count);
     if divisor == 0.0 {
         // A mean over nothing: 0, with a zero gradient (not 0/0).
         if let Some(loss) = loss {
@@ -264,37 +309,35 @@ fn run<T: Float>(
         }
         return;
     }
-    let params = Params::new(
-        options.gamma,
-        options.alpha,
-        options.label_smoothing,
-        1.0 / divisor,
+    let kernel_call = ElementwiseCall {
+        objective: call.objective,
+        label_smoothing: call.label_smoothing,
+        grad_scale: 1.0 / divisor,
         hessian_floor,
-    );
-    let kernel_targets = match *targets {
-        SigmoidTargets::Soft(y) => Targets::Soft(SoftTargets(y)),
-        SigmoidTargets::Labels(y) => Targets::Labels(LabelTargets(y)),
-        SigmoidTargets::Classes { targets, classes } => Targets::Classes(ClassTargets {
-            targets,
-            classes,
-            first: 0,
-        }),
     };
-    let (elementwise_loss, reduced_loss) = match options.reduction {
+    let target_slices = match *targets {
+        SigmoidTargets::Soft(y) => SigmoidTargetSlices::Soft(y),
+        SigmoidTargets::Labels(y) => SigmoidTargetSlices::Labels(y),
+        SigmoidTargets::Classes { targets, classes } => {
+            SigmoidTargetSlices::Classes { targets, classes }
+        }
+    };
+    let (elementwise_loss, reduced_loss) = match call.reduction {
         Reduction::None => (loss, None),
         Reduction::Sum | Reduction::Mean => (None, loss),
     };
-    let sum = parallel::sigmoid(
-        crate::simd::dispatch::Dispatch::current(),
-        logits,
-        kernel_targets,
-        weights,
-        &params,
-        outputs,
-        elementwise_loss,
-        grad,
-        hess,
-    );
+    let sum = parallel::with_threads(call.threads, || {
+        parallel::elementwise(
+            logits,
+            target_slices,
+            weights,
+            &kernel_call,
+            outputs,
+            elementwise_loss,
+            grad,
+            hess,
+        )
+    });
     if let Some(loss) = reduced_loss {
         loss[0] = T::from_f64(sum / divisor);
     }
@@ -323,7 +366,7 @@ pub fn sigmoid_focal_loss<T: Float>(
     logits: &[T],
     targets: SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
+    options: &(impl SigmoidObjective + ?Sized),
     loss: &mut [T],
 ) -> Result<(), FocalError> {
     sigmoid_focal_outputs(logits, targets, weights, options, Some(loss), None)
@@ -354,11 +397,39 @@ pub fn sigmoid_focal_loss_grad<T: Float>(
     logits: &[T],
     targets: SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
+    options: &(impl SigmoidObjective + ?Sized),
     loss: &mut [T],
     grad: &mut [T],
 ) -> Result<(), FocalError> {
     sigmoid_focal_outputs(logits, targets, weights, options, Some(loss), Some(grad))
+}
+
+/// The gradient of the sigmoid focal loss alone (of the reduced loss, or of each element's
+/// loss for [`Reduction::None`]), for callers that do not need the loss value.
+///
+/// # Errors
+/// As [`sigmoid_focal_loss`]; `grad` is then untouched.
+///
+/// ```
+/// use focal_loss::{sigmoid_focal_grad, sigmoid_focal_loss_grad, SigmoidFocalOptions, SigmoidTargets};
+/// let (logits, labels) = ([1.5f32, -0.5, 3.0], [1u8, 0, 0]);
+/// let options = SigmoidFocalOptions::default().threads(1); // on the calling thread only
+/// let mut grad = [0.0f32; 3];
+/// sigmoid_focal_grad(&logits, SigmoidTargets::Labels(&labels), None, &options, &mut grad)?;
+/// let (mut loss, mut fused) = ([0.0f32], [0.0f32; 3]);
+/// sigmoid_focal_loss_grad(&logits, SigmoidTargets::Labels(&labels), None, &options,
+///                         &mut loss, &mut fused)?;
+/// assert_eq!(grad, fused);
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+pub fn sigmoid_focal_grad<T: Float>(
+    logits: &[T],
+    targets: SigmoidTargets<'_, T>,
+    weights: Option<&[T]>,
+    options: &(impl SigmoidObjective + ?Sized),
+    grad: &mut [T],
+) -> Result<(), FocalError> {
+    sigmoid_focal_outputs(logits, targets, weights, options, None, Some(grad))
 }
 
 /// Per-element gradient and Hessian of the sigmoid focal loss: the custom objective of a
@@ -387,18 +458,14 @@ pub fn sigmoid_focal_grad_hess<T: Float>(
     logits: &[T],
     targets: SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
+    options: &(impl SigmoidObjective + ?Sized),
     hessian_floor: Option<f64>,
     grad: &mut [T],
     hess: &mut [T],
 ) -> Result<(), FocalError> {
     // The reduction does not apply here, and so neither does its normaliser.
-    let options = SigmoidFocalOptions {
-        reduction: Reduction::None,
-        normalizer: None,
-        ..*options
-    };
-    validate_inputs(logits, &targets, weights, &options)?;
+    let call = options.describe().per_element();
+    validate_inputs(logits, &targets, weights, &call)?;
     if let Some(floor) = hessian_floor.filter(|f| f.is_nan()) {
         return Err(FocalError::InvalidHessianFloor(floor));
     }
@@ -410,7 +477,7 @@ pub fn sigmoid_focal_grad_hess<T: Float>(
         logits,
         &targets,
         weights,
-        &options,
+        &call,
         hessian_floor,
         SigmoidOutputs::GradHess,
         None,

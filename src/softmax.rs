@@ -60,10 +60,11 @@ pub enum SoftmaxAlpha {
     /// No weighting (`α_t = 1`).
     #[default]
     Off,
-    /// The same α ∈ [0, 1] for every class (a plain scale of the loss).
+    /// The same α ∈ [0, 1] for every class (a plain scale of the loss); like every α, 0 or at
+    /// least the smallest normal number of the element type.
     Uniform(f64),
-    /// One weight per class (≥ 0 and finite in the element type of the call: an `f32` call
-    /// refuses 1e39; values above 1 are allowed, as class weights of a cross-entropy): the
+    /// One weight per class (≥ 0, finite in the element type of the call and 0 or a normal
+    /// number of it: an `f32` call refuses 1e39 and 1e-39; values above 1 are allowed, as class weights of a cross-entropy): the
     /// loss of a position with target `t` is scaled by `α_t`.
     PerClass(Vec<f64>),
 }
@@ -93,10 +94,14 @@ pub struct SoftmaxFocalOptions {
     /// How the per-position losses are combined.
     pub reduction: Reduction,
     /// With [`Reduction::Mean`], divide the sum by this instead of the number of positions
-    /// that are not ignored.
+    /// that are not ignored. Must lie in `[2^-126, 2^126]` for `f32` and `[2^-1022, 2^1022]`
+    /// for `f64` (its reciprocal scales the gradient).
     pub normalizer: Option<f64>,
     /// Positions whose target equals this are ignored: loss 0, gradient 0, not counted.
     pub ignore_index: i32,
+    /// The most threads this call may use: 0 for the library default (rayon's pool), 1 for
+    /// the calling thread only. The results are the same bits for any value.
+    pub threads: usize,
 }
 
 impl Default for SoftmaxFocalOptions {
@@ -108,11 +113,17 @@ impl Default for SoftmaxFocalOptions {
             reduction: Reduction::Mean,
             normalizer: None,
             ignore_index: -100,
+            threads: 0,
         }
     }
 }
 
 impl SoftmaxFocalOptions {
+    /// Sets the most threads a call may use (0: the library default).
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
     /// Sets γ.
     pub fn gamma(mut self, gamma: f64) -> Self {
         self.gamma = gamma;
@@ -157,7 +168,7 @@ impl SoftmaxFocalOptions {
         validate::gamma(self.gamma)?;
         match &self.alpha {
             SoftmaxAlpha::Off => {}
-            SoftmaxAlpha::Uniform(a) => validate::alpha(Some(*a))?,
+            SoftmaxAlpha::Uniform(a) => validate::alpha::<T>(Some(*a))?,
             SoftmaxAlpha::PerClass(alpha) => {
                 if alpha.len() != classes {
                     return Err(FocalError::ClassAlphaLength {
@@ -165,15 +176,7 @@ impl SoftmaxFocalOptions {
                         actual: alpha.len(),
                     });
                 }
-                if let Some(class) = alpha
-                    .iter()
-                    .position(|&a| !(T::from_f64(a).to_f64().is_finite() && a >= 0.0))
-                {
-                    return Err(FocalError::InvalidClassAlpha {
-                        class,
-                        value: alpha[class],
-                    });
-                }
+                validate::class_alpha::<T>(alpha)?;
             }
         }
         validate::label_smoothing(self.label_smoothing)?;
@@ -181,7 +184,7 @@ impl SoftmaxFocalOptions {
             self.label_smoothing,
             self.label_smoothing / classes.max(1) as f64,
         )?;
-        validate::normalizer(self.reduction, self.normalizer)
+        validate::normalizer::<T>(self.reduction, self.normalizer)
     }
 }
 
@@ -259,47 +262,62 @@ fn run<T: Float>(
         }
         return;
     }
-    let class_alpha: Vec<T> = match &options.alpha {
-        SoftmaxAlpha::Off => vec![T::from_f64(1.0); shape.classes],
-        SoftmaxAlpha::Uniform(a) => vec![T::from_f64(*a); shape.classes],
-        SoftmaxAlpha::PerClass(alpha) => alpha.iter().map(|&a| T::from_f64(a)).collect(),
-    };
-    let gamma = T::from_f64(options.gamma);
-    let ls = options.label_smoothing;
-    let params = Params {
-        gamma,
-        gamma_low: T::from_f64(options.gamma - gamma.to_f64()),
-        // A γ that rounds to 0 in `T` is 0 (see the sigmoid kernel's parameters).
-        integer_gamma: [0.0, 1.0, 2.0, 3.0]
-            .iter()
-            .position(|&g| g == options.gamma || (g == 0.0 && gamma.to_f64() == 0.0))
-            .map(|g| g as u8),
-        class_alpha: &class_alpha,
-        smoothing: (ls > 0.0).then(|| {
-            (
-                T::from_f64(1.0 - ls),
-                T::from_f64(ls / shape.classes as f64),
-            )
-        }),
-        grad_scale: T::from_f64(1.0 / divisor),
-        ignore_index: options.ignore_index,
-    };
+    let class_alpha = alphas_of_classes::<T>(options, shape.classes);
+    let params = kernel_params(options, shape.classes, divisor, &class_alpha);
+    // For chunks that f32 cannot compute exactly (the parallel driver decides).
+    let wide_alpha = alphas_of_classes::<f64>(options, shape.classes);
+    let wide = kernel_params(options, shape.classes, divisor, &wide_alpha);
     let (elementwise_loss, reduced_loss) = match options.reduction {
         Reduction::None => (loss, None),
         Reduction::Sum | Reduction::Mean => (None, loss),
     };
-    let sum = parallel::softmax(
-        crate::simd::dispatch::Dispatch::current(),
-        logits,
-        targets,
-        shape.classes,
-        shape.spatial,
-        &params,
-        elementwise_loss,
-        grad,
-    );
+    let sum = parallel::with_threads(options.threads, || {
+        parallel::softmax(
+            logits,
+            targets,
+            shape.classes,
+            shape.spatial,
+            &params,
+            &wide,
+            elementwise_loss,
+            grad,
+        )
+    });
     if let Some(loss) = reduced_loss {
         loss[0] = T::from_f64(sum / divisor);
+    }
+}
+
+/// α of each class in `T` (all ones when α is off).
+fn alphas_of_classes<T: Float>(options: &SoftmaxFocalOptions, classes: usize) -> Vec<T> {
+    match &options.alpha {
+        SoftmaxAlpha::Off => vec![T::from_f64(1.0); classes],
+        SoftmaxAlpha::Uniform(a) => vec![T::from_f64(*a); classes],
+        SoftmaxAlpha::PerClass(alpha) => alpha.iter().map(|&a| T::from_f64(a)).collect(),
+    }
+}
+
+/// The kernels' parameters in `T`.
+fn kernel_params<'a, T: Float>(
+    options: &SoftmaxFocalOptions,
+    classes: usize,
+    divisor: f64,
+    class_alpha: &'a [T],
+) -> Params<'a, T> {
+    let gamma = T::from_f64(options.gamma);
+    let ls = options.label_smoothing;
+    Params {
+        gamma,
+        gamma_low: T::from_f64(options.gamma - gamma.to_f64()),
+        // A γ that rounds to 0 in `T` is 0 (see `Focal::new` in src/kernels/focal.rs).
+        integer_gamma: [0.0, 1.0, 2.0, 3.0]
+            .iter()
+            .position(|&g| g == options.gamma || (g == 0.0 && gamma.to_f64() == 0.0))
+            .map(|g| g as u8),
+        class_alpha,
+        smoothing: (ls > 0.0).then(|| (T::from_f64(1.0 - ls), T::from_f64(ls / classes as f64))),
+        grad_scale: T::from_f64(1.0 / divisor),
+        ignore_index: options.ignore_index,
     }
 }
 
@@ -363,4 +381,29 @@ pub fn softmax_focal_loss_grad<T: Float>(
     grad: &mut [T],
 ) -> Result<(), FocalError> {
     softmax_focal_outputs(logits, targets, shape, options, Some(loss), Some(grad))
+}
+
+/// The gradient of the softmax focal loss alone (same layout as `logits`), for callers that
+/// do not need the loss value.
+///
+/// # Errors
+/// As [`softmax_focal_loss`]; `grad` is then untouched.
+///
+/// ```
+/// use focal_loss::{softmax_focal_grad, SoftmaxFocalOptions, SoftmaxShape};
+/// let logits = [2.0f32, 0.5, -1.0];
+/// let mut grad = [0.0f32; 3];
+/// softmax_focal_grad(&logits, &[1], SoftmaxShape::rows(1, 3),
+///                    &SoftmaxFocalOptions::default().threads(1), &mut grad)?;
+/// assert!(grad[1] < 0.0 && grad[0] > 0.0);
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+pub fn softmax_focal_grad<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    grad: &mut [T],
+) -> Result<(), FocalError> {
+    softmax_focal_outputs(logits, targets, shape, options, None, Some(grad))
 }

@@ -1,5 +1,6 @@
 //! Checks shared by the loss families. Each returns the first problem it finds.
 
+use crate::objective::{Description, Objective};
 use crate::{Float, FocalError, Reduction};
 
 /// The largest γ accepted. Beyond it `(1 − p_t)^γ` is 0 for every `p_t` above 0.001 and
@@ -14,11 +15,38 @@ pub(crate) fn gamma(gamma: f64) -> Result<(), FocalError> {
     }
 }
 
-pub(crate) fn alpha(alpha: Option<f64>) -> Result<(), FocalError> {
+/// A scalar α in [0, 1] that is 0 or a normal number of the element type.
+pub(crate) fn alpha<T: Float>(alpha: Option<f64>) -> Result<(), FocalError> {
     match alpha {
-        Some(a) if !(0.0..=1.0).contains(&a) => Err(FocalError::InvalidAlpha(a)),
+        Some(a) if !((0.0..=1.0).contains(&a) && is_zero_or_normal::<T>(a)) => {
+            Err(FocalError::InvalidAlpha(a))
+        }
         _ => Ok(()),
     }
+}
+
+/// A per-class α: ≥ 0, finite in the element type and, unless 0, a normal number of it.
+pub(crate) fn class_alpha<T: Float>(alpha: &[f64]) -> Result<(), FocalError> {
+    let valid =
+        |a: f64| a >= 0.0 && T::from_f64(a).to_f64().is_finite() && is_zero_or_normal::<T>(a);
+    match alpha.iter().position(|&a| !valid(a)) {
+        Some(class) => Err(FocalError::InvalidClassAlpha {
+            class,
+            value: alpha[class],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A weight of the options below the smallest normal number of the element type rounds to 0
+/// or a subnormal in the kernels (`0·∞` is then 0 where the options describe ∞), so it is
+/// refused rather than computed as another loss.
+fn is_zero_or_normal<T: Float>(value: f64) -> bool {
+    value == 0.0 || value.abs() >= smallest_normal::<T>()
+}
+
+fn smallest_normal<T: Float>() -> f64 {
+    2f64.powi(1 - T::EXPONENT_BIAS as i32)
 }
 
 pub(crate) fn label_smoothing(ls: f64) -> Result<(), FocalError> {
@@ -33,17 +61,22 @@ pub(crate) fn label_smoothing(ls: f64) -> Result<(), FocalError> {
 /// normal number of the element type: below it the share rounds away (to 0 or a subnormal) in
 /// the kernels, which then compute another loss than the `f64` options describe.
 pub(crate) fn smoothing_share<T: Float>(ls: f64, share: f64) -> Result<(), FocalError> {
-    let smallest_normal = 2f64.powi(1 - T::EXPONENT_BIAS as i32);
-    if ls == 0.0 || share >= smallest_normal {
+    if ls == 0.0 || share >= smallest_normal::<T>() {
         Ok(())
     } else {
         Err(FocalError::InvalidLabelSmoothing(ls))
     }
 }
 
-pub(crate) fn normalizer(reduction: Reduction, normalizer: Option<f64>) -> Result<(), FocalError> {
+/// The normaliser and its reciprocal (the gradient's factor, held in the element type) must
+/// be normal numbers of the element type: `[2^-126, 2^126]` for f32, `[2^-1022, 2^1022]` for f64.
+pub(crate) fn normalizer<T: Float>(
+    reduction: Reduction,
+    normalizer: Option<f64>,
+) -> Result<(), FocalError> {
     let Some(v) = normalizer else { return Ok(()) };
-    if !(v.is_finite() && v > 0.0) {
+    let limit = 2f64.powi(T::EXPONENT_BIAS as i32 - 1);
+    if !(v >= 1.0 / limit && v <= limit) {
         return Err(FocalError::InvalidNormalizer(v));
     }
     if reduction != Reduction::Mean {
@@ -109,4 +142,65 @@ pub(crate) fn product(factors: &[usize]) -> Result<usize, FocalError> {
         .iter()
         .try_fold(1usize, |acc, &f| acc.checked_mul(f))
         .ok_or(FocalError::SizeOverflow)
+}
+
+/// A parameter of the family that only has to be finite.
+pub(crate) fn finite_parameter(name: &'static str, value: f64) -> Result<(), FocalError> {
+    if value.is_finite() {
+        Ok(())
+    } else {
+        Err(FocalError::InvalidParameter { name, value })
+    }
+}
+
+/// Checks every parameter of an elementwise call in element type `T`.
+pub(crate) fn description<T: Float>(call: &Description) -> Result<(), FocalError> {
+    match call.objective {
+        Objective::Focal { gamma: g, alpha: a } => {
+            gamma(g)?;
+            alpha::<T>(a)?;
+        }
+        Objective::FocalStar {
+            gamma: g,
+            beta,
+            alpha: a,
+        } => {
+            // FL* divides by γ: 0 is not a limit it has.
+            if g == 0.0 {
+                return Err(FocalError::InvalidGamma(g));
+            }
+            gamma(g)?;
+            finite_parameter("beta", beta)?;
+            alpha::<T>(a)?;
+        }
+        Objective::Poly1Focal {
+            gamma: g,
+            alpha: a,
+            epsilon,
+        } => {
+            gamma(g)?;
+            alpha::<T>(a)?;
+            finite_parameter("epsilon", epsilon)?;
+        }
+        Objective::QualityFocal { beta } => {
+            gamma(beta).map_err(|_| FocalError::InvalidParameter {
+                name: "beta",
+                value: beta,
+            })?;
+        }
+        Objective::Varifocal { alpha: a, gamma: g } => {
+            alpha::<T>(Some(a))?;
+            gamma(g)?;
+            // The loss is defined by whether a target is 0, which smoothing erases.
+            if call.label_smoothing != 0.0 {
+                return Err(FocalError::InvalidParameter {
+                    name: "label_smoothing (the varifocal loss has none)",
+                    value: call.label_smoothing,
+                });
+            }
+        }
+    }
+    label_smoothing(call.label_smoothing)?;
+    smoothing_share::<T>(call.label_smoothing, call.label_smoothing / 2.0)?;
+    normalizer::<T>(call.reduction, call.normalizer)
 }

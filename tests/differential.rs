@@ -253,7 +253,7 @@ proptest! {
             let count = targets.iter().filter(|&&t| t != -100).count();
             let divisor = if reduction == Reduction::Mean && count > 0 { count as f64 } else { 1.0 };
             let scale = tolerance::softmax_grad_scales(
-                &want_grad, &targets, batch, classes, spatial, gamma, &options.alpha, ls, -100, divisor,
+                &x64, &want_grad, &targets, batch, classes, spatial, gamma, &options.alpha, ls, -100, divisor,
             );
             check("softmax loss", &got_loss, &want_loss, &vec![0.0; loss_len], single)?;
             check("softmax grad", &got_grad, &want_grad, &scale, single)?;

@@ -53,7 +53,7 @@ fn f32_close(got: f64, want: f64, scale: f64) -> bool {
 }
 
 /// The magnitudes of the terms summed in the gradient and the Hessian of the soft-target
-/// sigmoid focal loss (MATH.md): `α_t·q^γ·(γ·C·|ℓ′| + |C′|)` and
+/// sigmoid focal loss (docs/MATH.md): `α_t·q^γ·(γ·C·|ℓ′| + |C′|)` and
 /// `α_t·q^γ·(γ²·C·ℓ′² + 2γ·|C′·ℓ′| + γ·C·|ℓ″| + C″)`, evaluated plainly in f64.
 fn term_scales(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> (f64, f64) {
     let sigmoid = |u: f64| 1.0 / (1.0 + (-u).exp());

@@ -5,12 +5,16 @@
 //! (element `p` goes to slot `p mod 16`, whatever the vector width), so a chunk's sum has
 //! the same bits at every level.
 
-pub(crate) mod sigmoid;
+pub(crate) mod elementwise;
+pub(crate) mod focal;
+pub(crate) mod focal_star;
+pub(crate) mod quality_focal;
 mod slots;
 pub(crate) mod softmax;
 pub(crate) mod softmax_rows;
+pub(crate) mod varifocal;
 
-pub(crate) use slots::{OrderedSum, SlotSum, lane_index};
+pub(crate) use slots::{LaneSum, OrderedSum, SlotSum, SlotSumWithoutLargest, lane_index};
 
 #[cfg(test)]
 mod tests;

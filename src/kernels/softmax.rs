@@ -5,7 +5,7 @@
 //! Channels-first `[N, C, S]` reads class `j` of consecutive positions with one vector load;
 //! row-major `[N, C]` (S = 1) gathers a block of rows into the lanes.
 //!
-//! Per position (MATH.md): `m = max x`, `e_j = e^(x_j − m)` with the rounding error of
+//! Per position (docs/MATH.md): `m = max x`, `e_j = e^(x_j − m)` with the rounding error of
 //! `x_j − m` folded into the exponential, `S_o = Σ_{j≠t} e_j`, `Z = e_t + S_o`,
 //! `CE = ln(1 + S_o)` when `x_t = m` else `ln Z − (x_t − m)`, `q = S_o/Z`, `h = CE/q`,
 //! `c = −α_t·q^γ·(1 + γ·p_t·h)`; loss `α_t·q^γ·CE`, gradient `c·q` at the target and
@@ -13,7 +13,7 @@
 //! `S_o,k = Z − e_k` (or the sum without the maximum, for the maximum).
 
 use super::slots::SLOTS;
-use super::{SlotSum, lane_index};
+use super::{LaneSum, SlotSum, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
 
@@ -276,6 +276,34 @@ pub(crate) fn focal_slope<T: Real, S: Simd>(
     v.neg(v.mul(scale, v.fma(v.splat(params.gamma), p_h, one)))
 }
 
+/// `scale·CE` with `CE = ln Z − (x − m)` (`d = x − m` rounded), also where `x − m`
+/// overflows although both are finite (logits near ±MAX): there CE is beyond the type but
+/// `scale·ln Z + 2·scale·(m/2 − x/2)` is representable wherever the product is.
+#[allow(clippy::too_many_arguments)]
+#[inline(always)]
+pub(crate) fn weighted_ce<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    scale: T::V<S>,
+    ce: T::V<S>,
+    ln_z: T::V<S>,
+    x: T::V<S>,
+    m: T::V<S>,
+    d: T::V<S>,
+) -> T::V<S> {
+    let product = v.zero_times(scale, ce);
+    let overflowed = v.and(
+        v.eq(d, v.c(f64::NEG_INFINITY)),
+        v.and(v.gt(x, v.c(f64::NEG_INFINITY)), v.lt(m, v.c(f64::INFINITY))),
+    );
+    if !v.any(overflowed) {
+        return product;
+    }
+    let half = v.c(0.5);
+    let half_gap = v.sub(v.mul(m, half), v.mul(x, half));
+    let split = v.add(v.mul(scale, ln_z), v.mul(v.c(2.0), v.mul(scale, half_gap)));
+    v.select(overflowed, split, product)
+}
+
 /// One-hot targets: returns the position losses; writes the gradient when asked.
 #[allow(clippy::too_many_arguments)]
 #[inline(always)]
@@ -292,12 +320,15 @@ fn hard<T: Real, S: Simd>(
 ) -> T::V<S> {
     let zero = v.c(0.0);
     let m = row_max(v, layout, logits, vector);
-    let (mut others, mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero, zero);
+    // Compensated: a confident class first and many equal small ones after it would
+    // otherwise round every addition the same way.
+    let mut others = LaneSum::new(v);
+    let (mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero);
     for j in 0..layout.classes {
         let x = layout.load(v, logits, vector, j);
         let (e, d, err) = shifted_exp(v, x, m);
         let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
-        others = v.add(others, v.select(is_target, zero, e));
+        others.add(v, v.select(is_target, zero, e));
         e_t = v.select(is_target, e, e_t);
         d_t = v.select(is_target, d, d_t);
         err_t = v.select(is_target, err, err_t);
@@ -307,17 +338,19 @@ fn hard<T: Real, S: Simd>(
             layout.store(v, grad, vector, j, e);
         }
     }
+    let others = others.value(v);
     let z = v.add(e_t, others);
+    let ln_z = v.ln(z);
     let ce = v.select(
         v.eq(x_t, m),
         v.ln_1p(others),
-        v.sub(v.sub(v.ln(z), d_t), err_t),
+        v.sub(v.sub(ln_z, d_t), err_t),
     );
     let q = v.div(others, z);
     let p_t = v.div(e_t, z);
     let scale = v.mul(alpha, focal_factor(v, params, others, z));
     // α_t = 0 with an infinite CE (x_t = −∞) is 0; a NaN row stays NaN.
-    let loss = v.zero_times(scale, ce);
+    let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
     if let Some(grad) = grad {
         let c = focal_slope(v, params, scale, ce, q, p_t);
         let grad_scale = v.splat(params.grad_scale);
@@ -355,7 +388,7 @@ fn smoothed<T: Real, S: Simd>(
     let (keep, add) = params.smoothing.expect("smoothing");
     let m = row_max(v, layout, logits, vector);
     // Z, and S* = the sum without the first maximum (whose e is 1).
-    let mut without_max = zero;
+    let mut without_max = LaneSum::new(v);
     let mut found = zero;
     let mut first_max_index = v.c(-1.0);
     for j in 0..layout.classes {
@@ -364,8 +397,9 @@ fn smoothed<T: Real, S: Simd>(
         let first_max = v.and(v.eq(x, m), v.eq(found, zero));
         found = v.select(first_max, one, found);
         first_max_index = v.select(first_max, v.splat(T::narrow(j as f64)), first_max_index);
-        without_max = v.add(without_max, v.select(first_max, zero, e));
+        without_max.add(v, v.select(first_max, zero, e));
     }
+    let without_max = without_max.value(v);
     let z = v.add(without_max, one);
     let terms = SmoothedTerms {
         m,
@@ -378,33 +412,40 @@ fn smoothed<T: Real, S: Simd>(
         target_weight: v.splat(T::narrow(keep.widen() + add.widen())),
         other_weight: v.splat(add),
     };
-    let mut loss = zero;
-    let (mut g_sum, mut g_others_of_target) = (zero, zero);
+    let mut loss = LaneSum::new(v);
+    // All g ≤ 0. `Σ_{k≠j} g_k = Σ g − g_j` cancels only for the class of the most negative g
+    // (when it dominates): that class's sum is formed without it.
+    let (mut g_sum, mut without_largest) = (LaneSum::new(v), LaneSum::new(v));
+    let (mut largest, mut largest_index) = (zero, v.c(-1.0));
     for j in 0..layout.classes {
         let x = layout.load(v, logits, vector, j);
         let index = v.splat(T::narrow(j as f64));
         let (l, g, _, _) = terms.class(v, params, index, x, v.splat(params.class_alpha[j]));
-        loss = v.add(loss, l);
+        loss.add(v, l);
         if let Some(grad) = grad.as_deref_mut() {
-            g_sum = v.add(g_sum, g);
-            g_others_of_target = v.add(g_others_of_target, v.select(v.eq(index, target), zero, g));
+            g_sum.add(v, g);
+            let larger = v.lt(g, largest);
+            without_largest.add(v, v.select(larger, largest, g));
+            largest = v.select(larger, g, largest);
+            largest_index = v.select(larger, index, largest_index);
             layout.store(v, grad, vector, j, g);
         }
     }
     if let Some(grad) = grad {
+        let (g_sum, without_largest) = (g_sum.value(v), without_largest.value(v));
         let grad_scale = v.splat(params.grad_scale);
         for j in 0..layout.classes {
             let x = layout.load(v, logits, vector, j);
             let index = v.splat(T::narrow(j as f64));
             let (_, _, q, p) = terms.class(v, params, index, x, v.splat(params.class_alpha[j]));
             let g = layout.load(v, grad, vector, j);
-            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k; the sum without the target directly.
-            let g_others = v.select(v.eq(index, target), g_others_of_target, v.sub(g_sum, g));
+            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k.
+            let g_others = v.select(v.eq(index, largest_index), without_largest, v.sub(g_sum, g));
             let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
             layout.store(v, grad, vector, j, v.select(active, value, zero));
         }
     }
-    loss
+    loss.value(v)
 }
 
 /// The per-row quantities of a label-smoothed row (broadcast, or one row per lane).
@@ -453,6 +494,7 @@ impl<V: Copy> SmoothedTerms<V> {
         );
         let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, self.z));
         let g = focal_slope(v, params, scale, ce, q, p);
-        (v.zero_times(scale, ce), g, q, p)
+        let loss = weighted_ce(v, scale, ce, self.ln_z, x, self.m, d);
+        (loss, g, q, p)
     }
 }

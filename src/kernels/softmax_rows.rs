@@ -4,8 +4,10 @@
 //! computed on broadcast vectors with the same vector math as everything else.
 
 use super::slots::SLOTS;
-use super::softmax::{Chunk, Params, SmoothedTerms, focal_factor, focal_slope, shifted_exp};
-use super::{OrderedSum, SlotSum, lane_index};
+use super::softmax::{
+    Chunk, Params, SmoothedTerms, focal_factor, focal_slope, shifted_exp, weighted_ce,
+};
+use super::{OrderedSum, SlotSum, SlotSumWithoutLargest, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
 
@@ -156,10 +158,11 @@ fn hard_row<T: Real, S: Simd>(
     let x_t = v.splat(row[target]);
     let (e_t, d_t, err_t) = shifted_exp(v, x_t, m);
     let z = v.add(e_t, others);
+    let ln_z = v.ln(z);
     let ce = v.select(
         v.eq(x_t, m),
         v.ln_1p(others),
-        v.sub(v.sub(v.ln(z), d_t), err_t),
+        v.sub(v.sub(ln_z, d_t), err_t),
     );
     let q = v.div(others, z);
     let p_t = v.div(e_t, z);
@@ -167,7 +170,7 @@ fn hard_row<T: Real, S: Simd>(
         v.splat(params.class_alpha[target]),
         focal_factor(v, params, others, z),
     );
-    let loss = v.zero_times(scale, ce);
+    let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
     if let Some(grad) = grad {
         let c = focal_slope(v, params, scale, ce, q, p_t);
         let grad_scale = v.splat(params.grad_scale);
@@ -226,7 +229,9 @@ fn smoothed_row<T: Real, S: Simd>(
     };
     let mut loss = SlotSum::<T, S>::new(v);
     let mut g_sum = SlotSum::<T, S>::new(v);
-    let mut g_others_of_target = SlotSum::<T, S>::new(v);
+    // All g ≤ 0: `Σ_{k≠j} g_k = Σ g − g_j` cancels only for the most negative g, whose sum is
+    // formed without it.
+    let mut without_largest = SlotSumWithoutLargest::<T, S>::new(v);
     let first_lanes = lane_index(v);
     for (group, start, len) in Vectors::new(classes, v.lanes()) {
         let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
@@ -236,15 +241,18 @@ fn smoothed_row<T: Real, S: Simd>(
         let in_row = v.lt(index, classes_v);
         loss.add(v, group, v.select(in_row, l, zero));
         g_sum.add(v, group, v.select(in_row, g, zero));
-        let not_target = v.and(in_row, v.not(v.eq(index, target_index)));
-        g_others_of_target.add(v, group, v.select(not_target, g, zero));
+        without_largest.add(v, group, v.select(in_row, g, zero), index);
         if let Some(grad) = grad.as_deref_mut() {
             v.store(&mut grad[start..start + len], g);
         }
     }
     if let Some(grad) = grad {
         let g_sum = v.splat(T::narrow(g_sum.total(v)));
-        let g_others_of_target = v.splat(T::narrow(g_others_of_target.total(v)));
+        let (without, largest_index) = without_largest.total(v);
+        let (without, largest_index) = (
+            v.splat(T::narrow(without)),
+            v.splat(T::narrow(largest_index)),
+        );
         let grad_scale = v.splat(params.grad_scale);
         let first_lanes = lane_index(v);
         for (_, start, len) in Vectors::new(classes, v.lanes()) {
@@ -256,12 +264,8 @@ fn smoothed_row<T: Real, S: Simd>(
             let alpha = v.load(&params.class_alpha[start..start + len]);
             let (_, _, q, p) = row_terms.class(v, params, index, x, alpha);
             let g = v.load(&grad[start..start + len]);
-            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k; the sum without the target directly.
-            let g_others = v.select(
-                v.eq(index, target_index),
-                g_others_of_target,
-                v.sub(g_sum, g),
-            );
+            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k.
+            let g_others = v.select(v.eq(index, largest_index), without, v.sub(g_sum, g));
             let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
             v.store(&mut grad[start..start + len], value);
         }

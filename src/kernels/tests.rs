@@ -1,6 +1,8 @@
 //! The kernels at pulp's emulated 128/256/512-bit widths give the scalar level's bits.
 
-use super::{sigmoid, softmax};
+use super::elementwise::{self, DriverParams, GradHess, Kernel};
+use super::focal::Focal;
+use super::softmax;
 use crate::simd::SimdLevel;
 use crate::simd::dispatch::run_emulated;
 
@@ -30,20 +32,15 @@ fn sigmoid_outputs(
     let x = inputs(n);
     let y: Vec<f32> = (0..n).map(|i| (i % 5) as f32 / 4.0).collect();
     let labels: Vec<u8> = (0..n).map(|i| (i % 2) as u8).collect();
-    let params = sigmoid::Params::<f32>::new(
-        gamma,
-        Some(0.25),
-        if soft { 0.1 } else { 0.0 },
-        0.5,
-        Some(0.0),
-    );
+    let params = DriverParams::<f32>::new(if soft { 0.1 } else { 0.0 }, 0.5, Some(0.0));
+    let focal = Focal::<f32>::new(gamma, Some(0.25));
     let (mut grad, mut hess) = (vec![0.0f32; n], vec![0.0f32; n]);
     let targets = if soft {
-        sigmoid::Targets::Soft(sigmoid::SoftTargets(&y))
+        elementwise::Targets::Soft(elementwise::SoftTargets(&y))
     } else {
-        sigmoid::Targets::Labels(sigmoid::LabelTargets(&labels))
+        elementwise::Targets::Labels(elementwise::LabelTargets(&labels))
     };
-    let chunk = sigmoid::Chunk {
+    let chunk = elementwise::Chunk {
         logits: &x,
         targets,
         weights: None,
@@ -52,19 +49,13 @@ fn sigmoid_outputs(
         hess: Some(&mut hess),
     };
     let sum = if soft {
-        let kernel = sigmoid::Kernel::<f32, true, { sigmoid::GRAD_HESS }> {
-            chunk,
-            params: &params,
-        };
+        let kernel = Kernel::<f32, _, GradHess, true>::new(chunk, &params, &focal);
         match width {
             Some(bits) => run_emulated(bits, kernel),
             None => SimdLevel::Scalar.run(kernel),
         }
     } else {
-        let kernel = sigmoid::Kernel::<f32, false, { sigmoid::GRAD_HESS }> {
-            chunk,
-            params: &params,
-        };
+        let kernel = Kernel::<f32, _, GradHess, false>::new(chunk, &params, &focal);
         match width {
             Some(bits) => run_emulated(bits, kernel),
             None => SimdLevel::Scalar.run(kernel),

@@ -9,6 +9,8 @@
 //! Its functions assume validated arguments (the public API validates, then calls them);
 //! given invalid ones they may panic.
 
+mod elementwise;
+mod family;
 mod math;
 mod sigmoid;
 mod softmax;

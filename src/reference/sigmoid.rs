@@ -1,11 +1,10 @@
 //! Sigmoid focal loss in `f64`, one element at a time, with the stable formulas of
-//! `shared/MATH.md` written out term by term.
+//! `docs/MATH.md` written out term by term.
 
-use super::divisor;
-use super::math::{
-    CompensatedSum, exp_of_negative_product, log_add_exp, sigmoid, softplus, zero_times,
-};
-use crate::{Float, Reduction, SigmoidFocalOptions, SigmoidTargets};
+use super::elementwise::{Call, ElementObjective, Target, elementwise, elementwise_grad_hess};
+use super::family::Element;
+use super::math::{exp_of_negative_product, log_add_exp, sigmoid, softplus, zero_times};
+use crate::{Float, SigmoidObjective, SigmoidTargets};
 
 /// A loss value with its first and second derivative with respect to the logit.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -77,7 +76,9 @@ fn sigmoid_focal_soft_with_complement(
     gamma: f64,
     alpha: Option<f64>,
 ) -> Derivatives {
-    if y == 0.0 || y == 1.0 {
+    // Hard only when the complement is exact as well: a smoothed target can round to 1 (or
+    // 0) while its complement `ls/2` does not vanish.
+    if (y == 0.0 && one_minus_y == 1.0) || (y == 1.0 && one_minus_y == 0.0) {
         return sigmoid_focal_hard(x, y == 1.0, gamma, alpha);
     }
     let alpha_t = alpha.map_or(1.0, |a| a * y + (1.0 - a) * one_minus_y);
@@ -163,25 +164,29 @@ pub fn element_target<T: Float>(targets: &SigmoidTargets<'_, T>, index: usize) -
     }
 }
 
-fn element_derivatives<T: Float>(
-    logits: &[T],
-    targets: &SigmoidTargets<'_, T>,
-    weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
-    index: usize,
-) -> Option<(f64, Derivatives)> {
-    let raw = element_target(targets, index)?;
-    let y = smooth_binary_target(raw, options.label_smoothing);
-    let one_minus_y = smooth_binary_target(1.0 - raw, options.label_smoothing);
-    let weight = weights.map_or(1.0, |w| w[index].to_f64());
-    let d = sigmoid_focal_soft_with_complement(
-        logits[index].to_f64(),
-        y,
-        one_minus_y,
-        options.gamma,
-        options.alpha,
-    );
-    Some((weight, d))
+/// The focal loss as the elementwise driver takes it.
+pub(super) struct Focal {
+    pub gamma: f64,
+    pub alpha: Option<f64>,
+}
+
+impl ElementObjective for Focal {
+    fn derivatives(&self, x: f64, t: &Target) -> Derivatives {
+        sigmoid_focal_soft_with_complement(x, t.y, t.one_minus_y, self.gamma, self.alpha)
+    }
+}
+
+/// The reference's element of an objective, and the driver's options of the call.
+fn described<O: SigmoidObjective + ?Sized>(options: &O) -> (Element, Call) {
+    let call = options.describe();
+    (
+        Element::of(&call.objective),
+        Call {
+            label_smoothing: call.label_smoothing,
+            reduction: call.reduction,
+            normalizer: call.normalizer,
+        },
+    )
 }
 
 /// The whole sigmoid focal loss call (see [`crate::sigmoid_focal_loss_grad`]) on validated
@@ -199,40 +204,12 @@ pub fn sigmoid_focal<T: Float>(
     logits: &[T],
     targets: &SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
-    mut loss: Option<&mut [T]>,
+    options: &(impl SigmoidObjective + ?Sized),
+    loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
 ) {
-    let n = logits.len();
-    let mut count = 0usize;
-    let mut sum = CompensatedSum::default();
-    let mut element_grads = vec![0.0f64; n];
-    for i in 0..n {
-        let Some((weight, d)) = element_derivatives(logits, targets, weights, options, i) else {
-            if let (Reduction::None, Some(loss)) = (options.reduction, loss.as_deref_mut()) {
-                loss[i] = T::from_f64(0.0);
-            }
-            continue;
-        };
-        count += 1;
-        let weighted_loss = zero_times(weight, d.loss);
-        if let (Reduction::None, Some(loss)) = (options.reduction, loss.as_deref_mut()) {
-            loss[i] = T::from_f64(weighted_loss);
-        }
-        sum.add(weighted_loss);
-        element_grads[i] = zero_times(weight, d.grad);
-    }
-    let divisor = divisor(options.reduction, options.normalizer, count);
-    if options.reduction != Reduction::None {
-        if let Some(loss) = loss {
-            loss[0] = T::from_f64(divisor.map_or(0.0, |v| sum.value() / v));
-        }
-    }
-    if let Some(grad) = grad {
-        for (out, g) in grad.iter_mut().zip(&element_grads) {
-            *out = T::from_f64(divisor.map_or(0.0, |v| g / v));
-        }
-    }
+    let (objective, call) = described(options);
+    elementwise(logits, targets, weights, &objective, &call, loss, grad);
 }
 
 /// Per-element gradient and Hessian (the gradient-boosting objective) on validated
@@ -249,24 +226,20 @@ pub fn sigmoid_focal_grad_hess<T: Float>(
     logits: &[T],
     targets: &SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    options: &SigmoidFocalOptions,
+    options: &(impl SigmoidObjective + ?Sized),
     hessian_floor: Option<f64>,
     grad: &mut [T],
     hess: &mut [T],
 ) {
-    for i in 0..logits.len() {
-        let (g, h) = match element_derivatives(logits, targets, weights, options, i) {
-            None => (0.0, 0.0),
-            Some((weight, d)) => {
-                let floored = match hessian_floor {
-                    Some(floor) if !d.hess.is_nan() => d.hess.max(floor),
-                    _ => d.hess,
-                };
-                // A zero weight removes the element, also under an infinite floor.
-                (zero_times(weight, d.grad), zero_times(weight, floored))
-            }
-        };
-        grad[i] = T::from_f64(g);
-        hess[i] = T::from_f64(h);
-    }
+    let (objective, call) = described(options);
+    elementwise_grad_hess(
+        logits,
+        targets,
+        weights,
+        &objective,
+        &call,
+        hessian_floor,
+        grad,
+        hess,
+    );
 }

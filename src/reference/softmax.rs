@@ -23,9 +23,23 @@ struct ClassTerms {
     q: f64,
     /// `−ln p_k`.
     ce: f64,
+    /// `(ln Z, m/2 − x_k/2)` where `x_k − m` overflowed although both are finite: CE is
+    /// then beyond `f64`, but a small weight times it need not be.
+    overflow: Option<(f64, f64)>,
 }
 
 impl ClassTerms {
+    /// `scale · CE`, with `0·∞ = 0`; where `x_k − m` overflowed, formed as
+    /// `scale·ln Z + 2·scale·(m/2 − x_k/2)`.
+    fn weighted_ce(&self, scale: f64) -> f64 {
+        match self.overflow {
+            Some((ln_z, half_gap)) if scale > 0.0 && scale.is_finite() => {
+                scale * ln_z + 2.0 * (scale * half_gap)
+            }
+            _ => zero_times(scale, self.ce),
+        }
+    }
+
     /// `CE / q`, with its limit 1 where `q = 0`.
     fn ce_over_q(&self) -> f64 {
         if self.q == 0.0 { 1.0 } else { self.ce / self.q }
@@ -34,6 +48,8 @@ impl ClassTerms {
 
 /// The exponentials `e_j = exp(x_j − m)` of a row, with the exact low part of each difference.
 struct ShiftedRow {
+    logits: Vec<f64>,
+    max: f64,
     /// `x_j − m` rounded, and its rounding error.
     differences: Vec<(f64, f64)>,
     exponentials: Vec<f64>,
@@ -60,6 +76,8 @@ impl ShiftedRow {
             total.add(e);
         }
         Self {
+            logits: logits.to_vec(),
+            max: m,
             differences,
             exponentials,
             total: total.value(),
@@ -81,10 +99,14 @@ impl ShiftedRow {
         } else {
             (d - self.total.ln()) + err
         };
+        let x = self.logits[k];
+        let overflow = (d == f64::NEG_INFINITY && x.is_finite() && self.max.is_finite())
+            .then(|| (self.total.ln(), self.max / 2.0 - x / 2.0));
         ClassTerms {
             p: self.exponentials[k] / self.total,
             q: others / self.total,
             ce: -ln_p,
+            overflow,
         }
     }
 }
@@ -133,7 +155,7 @@ pub fn softmax_focal_row(
                 };
             }
         }
-        return zero_times(scale, t.ce);
+        return t.weighted_ce(scale);
     }
 
     let smooth = label_smoothing / classes as f64;
@@ -148,7 +170,7 @@ pub fn softmax_focal_row(
             smooth
         };
         let scale = class_alpha[k] * y * focal_factor(t.q, gamma);
-        loss.add(zero_times(scale, t.ce));
+        loss.add(t.weighted_ce(scale));
         g.push(-scale * (1.0 + gamma * zero_times(t.p, t.ce_over_q())));
     }
     if let Some(grad) = grad {

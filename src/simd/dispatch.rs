@@ -1,7 +1,6 @@
 //! Runtime choice of the SIMD level: detected once, overridable by `FOCAL_LOSS_SIMD`, and
 //! selectable per call for tests and benchmarks.
 
-use crate::FocalError;
 use pulp::{Simd, WithSimd};
 use std::sync::OnceLock;
 
@@ -128,20 +127,11 @@ pub fn simd_level() -> SimdLevel {
 }
 
 /// Runs `f` with every library function called from this thread (and the worker threads it
-/// starts) at `level`; for tests and benchmarks.
-///
-/// # Errors
-/// [`FocalError::SimdLevelUnavailable`] when this CPU cannot run `level`.
-///
-/// ```
-/// use focal_loss::{with_simd_level, SimdLevel};
-/// let level = with_simd_level(SimdLevel::Scalar, focal_loss::simd_level)?;
-/// assert_eq!(level, SimdLevel::Scalar);
-/// # Ok::<(), focal_loss::FocalError>(())
-/// ```
-pub fn with_simd_level<R>(level: SimdLevel, f: impl FnOnce() -> R) -> Result<R, FocalError> {
+/// starts) at `level`, or `None` when this CPU cannot run it (the public API turns that into
+/// its error: `crate::levels::with_simd_level`).
+pub(crate) fn at_level<R>(level: SimdLevel, f: impl FnOnce() -> R) -> Option<R> {
     if !level.is_available() {
-        return Err(FocalError::SimdLevelUnavailable(level));
+        return None;
     }
     struct Restore(Option<SimdLevel>);
     impl Drop for Restore {
@@ -150,7 +140,7 @@ pub fn with_simd_level<R>(level: SimdLevel, f: impl FnOnce() -> R) -> Result<R, 
         }
     }
     let _restore = Restore(OVERRIDE.with(|o| o.replace(Some(level))));
-    Ok(f())
+    Some(f())
 }
 
 /// Runs `op` with a pulp level of its own choosing; used by tests to compare emulated

@@ -6,7 +6,7 @@ mod real;
 
 #[cfg(feature = "emulated-simd")]
 pub use dispatch::with_emulated_simd;
-pub use dispatch::{SimdLevel, simd_level, with_simd_level};
+pub use dispatch::{SimdLevel, simd_level};
 pub(crate) use math::Lanes;
 pub use real::Real;
 

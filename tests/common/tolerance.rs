@@ -73,7 +73,7 @@ pub fn check(
     Ok(())
 }
 
-/// Sizes of the terms that make up one element's gradient and Hessian (MATH.md): the sums of
+/// Sizes of the terms that make up one element's gradient and Hessian (docs/MATH.md): the sums of
 /// the absolute values of the terms that are added.
 pub fn sigmoid_term_scales(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> (f64, f64) {
     if !x.is_finite() {
@@ -142,12 +142,18 @@ pub fn sigmoid_scales(
     (grad, hess)
 }
 
-/// The per-logit term scales of a softmax gradient (`want` the reference's gradient, in the
-/// layout of the logits). With smoothing the gradient of a class is `g_j·q_j − p_j·Σ_{k≠j} g_k`
-/// with `|g_k| ≤ (1+γ)·α_k·y_k`: those terms can cancel, so they set the scale (divided like
-/// the gradient). One-hot rows have no cancelling terms: the row's largest component is it.
+/// The per-logit term scales of a softmax gradient (`logits` the inputs and `want` the
+/// reference's gradient, both in the layout of the logits, as `f64`).
+///
+/// One-hot rows have no cancelling terms: the row's largest component is the scale. With
+/// smoothing the gradient of a class is `g_j·q_j − p_j·Σ_{k≠j} g_k`, all `g_k ≤ 0` the slopes of
+/// the classes' terms (docs/MATH.md): the scale of component `j` is `|g_j|·q_j + p_j·Σ_{k≠j} |g_k|`
+/// (divided like the gradient), the size of its own two terms, not the row's — a component
+/// whose terms are small must be as accurate as they are. Rows with infinite logits keep the
+/// coarse bound `2·(1+γ)·Σ α_k·y_k`.
 #[allow(clippy::too_many_arguments)]
 pub fn softmax_grad_scales(
+    logits: &[f64],
     want: &[f64],
     targets: &[i32],
     batch: usize,
@@ -168,28 +174,62 @@ pub fn softmax_grad_scales(
     for n in 0..batch {
         for s in 0..spatial {
             let index = |j: usize| (n * classes + j) * spatial + s;
-            let row_max = (0..classes)
-                .map(|j| want[index(j)].abs())
-                .filter(|v| v.is_finite())
-                .fold(0.0, f64::max);
             let t = targets[n * spatial + s];
-            let terms = if label_smoothing > 0.0 && t != ignore_index {
-                let weights: f64 = (0..classes)
-                    .map(|k| {
-                        let y = if k as i32 == t {
-                            1.0 - label_smoothing
-                        } else {
-                            0.0
-                        } + label_smoothing / classes as f64;
-                        class_alpha(k) * y
-                    })
-                    .sum();
-                2.0 * (1.0 + gamma) * weights / divisor
-            } else {
-                0.0
+            if label_smoothing == 0.0 || t == ignore_index {
+                let row_max = (0..classes)
+                    .map(|j| want[index(j)].abs())
+                    .filter(|v| v.is_finite())
+                    .fold(0.0, f64::max);
+                for j in 0..classes {
+                    scale[index(j)] = row_max;
+                }
+                continue;
+            }
+            let y = |k: usize| {
+                let onehot = if k as i32 == t {
+                    1.0 - label_smoothing
+                } else {
+                    0.0
+                };
+                onehot + label_smoothing / classes as f64
             };
+            let x: Vec<f64> = (0..classes).map(|j| logits[index(j)]).collect();
+            if x.iter().any(|v| !v.is_finite()) {
+                let weights: f64 = (0..classes).map(|k| class_alpha(k) * y(k)).sum();
+                for j in 0..classes {
+                    scale[index(j)] = 2.0 * (1.0 + gamma) * weights / divisor;
+                }
+                continue;
+            }
+            let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            let e: Vec<f64> = x.iter().map(|&v| (v - m).exp()).collect();
+            let z: f64 = e.iter().sum();
+            let (mut p, mut q, mut g) =
+                (vec![0.0; classes], vec![0.0; classes], vec![0.0; classes]);
+            for k in 0..classes {
+                p[k] = e[k] / z;
+                q[k] = (0..classes).filter(|&j| j != k).map(|j| e[j]).sum::<f64>() / z;
+                let ce = z.ln() - (x[k] - m);
+                let h = if q[k] > 0.0 { ce / q[k] } else { 1.0 };
+                let focal = if gamma == 0.0 { 1.0 } else { q[k].powf(gamma) };
+                g[k] = class_alpha(k) * y(k) * focal * (1.0 + gamma * p[k] * h);
+            }
+            // Σ_{k≠j} g_k as the total minus g_j, except for the largest g (where that cancels).
+            let total: f64 = g.iter().sum();
+            let largest = (0..classes).fold(0, |a, k| if g[k] > g[a] { k } else { a });
+            let without_largest: f64 = (0..classes).filter(|&k| k != largest).map(|k| g[k]).sum();
             for j in 0..classes {
-                scale[index(j)] = row_max.max(terms);
+                let others = if j == largest {
+                    without_largest
+                } else {
+                    total - g[j]
+                };
+                let terms = g[j] * q[j] + p[j] * others;
+                scale[index(j)] = if terms.is_finite() {
+                    terms / divisor
+                } else {
+                    0.0
+                };
             }
         }
     }

@@ -261,7 +261,7 @@ def jobs():
                 xs = [x for x in LOGITS for _ in (0, 1)]
                 ts = [t for _ in LOGITS for t in (0, 1)]
                 sig.append(("labels_%s_g%s_a%s" % (dtype, gamma, a), "sigmoid_labels", dtype, gamma, alpha, 0.0, "none", None, 0, xs, ts, None))
-        # f32 traps of MATH.md
+        # f32 traps of docs/MATH.md
         xs = [-60.25, -30.5, -12.7, 12.7, 30.5, 60.25] * 2
         ts = [0] * 6 + [1] * 6
         sig.append(("traps_labels_%s" % dtype, "sigmoid_labels", dtype, 4.2, 0.25, 0.0, "none", None, 0, xs, ts, None))

@@ -1,0 +1,50 @@
+//! What a public call hands to the parallel driver: the objective and the driver's options
+//! in `f64`, plain data. The API builds and validates it (`validate::description`);
+//! `parallel` turns it into kernel parameters and the reference into its own element
+//! functions. Neither side sees the other's types.
+
+use crate::Reduction;
+
+/// One elementwise objective of the focal family with its parameters (see `docs/MATH.md`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Objective {
+    /// `α_t·(1−p_t)^γ·BCE`.
+    Focal { gamma: f64, alpha: Option<f64> },
+    /// `α_t·softplus(−(γ·z + β))/γ`, `z = (2y−1)·x`.
+    FocalStar {
+        gamma: f64,
+        beta: f64,
+        alpha: Option<f64>,
+    },
+    /// `α_t·(1−p_t)^γ·BCE + ε·(1−p_t)^(γ+1)`.
+    Poly1Focal {
+        gamma: f64,
+        alpha: Option<f64>,
+        epsilon: f64,
+    },
+    /// `BCE·|y − p|^β`.
+    QualityFocal { beta: f64 },
+    /// `y·BCE` for `y > 0`, `α·p^γ·BCE` for `y = 0`.
+    Varifocal { alpha: f64, gamma: f64 },
+}
+
+/// A validated call of an elementwise objective.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Description {
+    pub objective: Objective,
+    pub label_smoothing: f64,
+    pub reduction: Reduction,
+    pub normalizer: Option<f64>,
+    pub threads: usize,
+}
+
+impl Description {
+    /// The same call without a reduction (the per-element gradient and Hessian).
+    pub(crate) fn per_element(self) -> Self {
+        Self {
+            reduction: Reduction::None,
+            normalizer: None,
+            ..self
+        }
+    }
+}
