@@ -112,6 +112,45 @@ pub fn skewed(len: usize, skew: i8) -> usize {
     }
 }
 
+/// The gradient-only functions give the fused call's gradient bit for bit (NaNs alike), or
+/// its error — unless the error was about the loss buffer, which they do not take (their
+/// own gradient is then computed).
+fn gradient_alone_agrees<T: Float>(
+    fused: &Result<(), FocalError>,
+    grad: &[T],
+    alone: &Result<(), FocalError>,
+    alone_grad: &[T],
+) {
+    let bits = |v: &[T]| -> Vec<u64> {
+        v.iter()
+            .map(|x| {
+                let x = x.to_f64();
+                if x.is_nan() { u64::MAX } else { x.to_bits() }
+            })
+            .collect()
+    };
+    let loss_error = matches!(
+        fused,
+        Err(FocalError::OutputLength {
+            argument: "loss",
+            ..
+        })
+    );
+    if !loss_error {
+        // Compared as printed: an error with a NaN field is not equal to itself.
+        assert_eq!(
+            format!("{fused:?}"),
+            format!("{alone:?}"),
+            "gradient alone vs fused: result"
+        );
+        assert_eq!(
+            bits(grad),
+            bits(alone_grad),
+            "gradient alone vs fused: gradient bits"
+        );
+    }
+}
+
 /// The sigmoid case through the public API, into sentinel-filled buffers.
 pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
     let arrays = SigmoidArrays::<T>::new(s);
@@ -148,6 +187,16 @@ pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
                     &mut loss,
                     &mut grad,
                 );
+                // The gradient-only function: the fused call's gradient (or error), bit for bit.
+                let mut alone = vec![sentinel; n];
+                let alone_result = focal_loss::sigmoid_focal_grad(
+                    &arrays.logits,
+                    targets,
+                    weights,
+                    &options,
+                    &mut alone,
+                );
+                gradient_alone_agrees(&result, &grad, &alone_result, &alone);
                 (
                     result,
                     Outputs {
@@ -252,6 +301,10 @@ pub fn softmax_api<T: Float>(s: &Softmax) -> (Result<(), FocalError>, Outputs) {
             &mut loss,
             &mut grad,
         );
+        let mut alone = vec![sentinel; positions * s.classes];
+        let alone_result =
+            focal_loss::softmax_focal_grad(&logits, &s.targets, shape(s), &options, &mut alone);
+        gradient_alone_agrees(&result, &grad, &alone_result, &alone);
         (
             result,
             Outputs {

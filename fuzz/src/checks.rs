@@ -357,8 +357,10 @@ fn softmax_divisor(s: &Softmax) -> f64 {
 fn softmax_agrees<T: Float>(case: &Case, s: &Softmax, got: &Outputs) {
     let logits = rounded::<T>(&s.logits);
     let want = calls::softmax_reference::<T>(s, &logits);
+    let logits_64: Vec<f64> = logits.iter().map(|v| v.to_f64()).collect();
     let scale_at = |want_grad: &[f64]| {
         tolerance::softmax_grad_scales(
+            &logits_64,
             want_grad,
             &s.targets,
             s.batch,

@@ -140,6 +140,21 @@ impl<'a> Reader<'a> {
     }
 }
 
+impl Reader<'_> {
+    /// `n` logits: as [`Reader::values`] (most tags), or a few distinct values and then the
+    /// last of them held to the end: rows of many equal logits after a confident one, whose
+    /// sums round the same way at every addition.
+    pub fn logits(&mut self, n: usize) -> Vec<f64> {
+        let pattern = self.u8();
+        if pattern < 192 {
+            return self.values(n, Reader::real);
+        }
+        let distinct = (1 + usize::from(pattern % 64)).min(n);
+        let read: Vec<f64> = (0..distinct).map(|_| self.real()).collect();
+        (0..n).map(|i| read[i.min(distinct.max(1) - 1)]).collect()
+    }
+}
+
 /// Writes bytes that [`Reader`] reads back as the given choices (for seeds).
 #[derive(Default)]
 pub struct Writer(pub Vec<u8>);
@@ -373,7 +388,7 @@ fn sigmoid(r: &mut Reader<'_>) -> Sigmoid {
         254 => n.saturating_sub(1),
         _ => n,
     };
-    let logits = r.values(logit_count, Reader::real);
+    let logits = r.logits(logit_count);
     let weights = match r.u8() % 4 {
         3 => {
             let count = if r.u8() == 255 { n + 1 } else { n };
@@ -437,7 +452,7 @@ fn softmax(r: &mut Reader<'_>) -> Softmax {
         254 => n.saturating_sub(1),
         _ => n,
     };
-    let logits = r.values(logit_count, Reader::real);
+    let logits = r.logits(logit_count);
     let ignore_index = if r.u8() == 255 { r.u32() as i32 } else { -100 };
     let target_count = if r.u8() == 255 {
         positions + 1
@@ -528,6 +543,8 @@ fn encode_sigmoid(w: &mut Writer, s: &Sigmoid) {
         }
     }
     w.u8(0);
+    // Logits as `Reader::values` reads them (pattern tag 0).
+    w.u8(0);
     encode_values(w, &s.logits, Writer::real);
     match &s.weights {
         None => w.u8(0),
@@ -591,6 +608,8 @@ fn encode_softmax(w: &mut Writer, s: &Softmax) {
     }
     w.u8(0);
     w.u8(u8::try_from(s.batch).expect("seed batch 0..=6"));
+    w.u8(0);
+    // Logits as `Reader::values` reads them (pattern tag 0).
     w.u8(0);
     encode_values(w, &s.logits, Writer::real);
     if s.ignore_index == -100 {

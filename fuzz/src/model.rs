@@ -39,7 +39,7 @@ fn finite_non_negative(v: f64) -> bool {
     v.is_finite() && v >= 0.0
 }
 
-fn options(
+fn options<T: Float>(
     errors: &mut Vec<&'static str>,
     gamma: f64,
     label_smoothing: f64,
@@ -54,7 +54,13 @@ fn options(
         errors.push("InvalidLabelSmoothing");
     }
     if let (Some(reduction), Some(v)) = (reduction, normalizer) {
-        if !(v.is_finite() && v > 0.0) {
+        // It and its reciprocal normal numbers of T.
+        let limit = if T::NAME == "f32" {
+            2f64.powi(126)
+        } else {
+            2f64.powi(1022)
+        };
+        if !(v >= 1.0 / limit && v <= limit) {
             errors.push("InvalidNormalizer");
         }
         if reduction != Reduction::Mean {
@@ -63,20 +69,28 @@ fn options(
     }
 }
 
-fn alpha(errors: &mut Vec<&'static str>, alpha: Option<f64>) {
-    if alpha.is_some_and(|a| !(0.0..=1.0).contains(&a)) {
+fn alpha<T: Float>(errors: &mut Vec<&'static str>, alpha: Option<f64>) {
+    if alpha.is_some_and(|a| !((0.0..=1.0).contains(&a) && zero_or_normal::<T>(a))) {
         errors.push("InvalidAlpha");
     }
 }
 
-/// Label smoothing whose share of a target is not a normal number of `T` (documented).
-fn smoothing_share<T: Float>(errors: &mut Vec<&'static str>, ls: f64, share: f64) {
-    let smallest_normal = if T::NAME == "f32" {
+fn smallest_normal<T: Float>() -> f64 {
+    if T::NAME == "f32" {
         f64::from(f32::MIN_POSITIVE)
     } else {
         f64::MIN_POSITIVE
-    };
-    if ls != 0.0 && share < smallest_normal {
+    }
+}
+
+/// An α (scalar or per class) must be 0 or a normal number of `T` (documented).
+fn zero_or_normal<T: Float>(a: f64) -> bool {
+    a == 0.0 || a >= smallest_normal::<T>()
+}
+
+/// Label smoothing whose share of a target is not a normal number of `T` (documented).
+fn smoothing_share<T: Float>(errors: &mut Vec<&'static str>, ls: f64, share: f64) {
+    if ls != 0.0 && share < smallest_normal::<T>() {
         errors.push("InvalidLabelSmoothing");
     }
 }
@@ -88,14 +102,14 @@ pub fn sigmoid_errors<T: Float>(s: &Sigmoid) -> Vec<&'static str> {
     let grad_hess = matches!(s.mode, SigmoidMode::GradHess { .. });
     // The per-element call has no reduction, so no normaliser to check.
     let reduction = (!grad_hess).then_some(s.reduction);
-    options(
+    options::<T>(
         &mut errors,
         s.gamma,
         s.label_smoothing,
         reduction,
         s.normalizer,
     );
-    alpha(&mut errors, s.alpha);
+    alpha::<T>(&mut errors, s.alpha);
     let n = s.logits.len();
     match &s.targets {
         Targets::Soft(y) => {
@@ -157,7 +171,7 @@ pub fn softmax_errors<T: Float>(s: &Softmax) -> Vec<&'static str> {
     if positions > 0 && s.classes == 0 {
         errors.push("EmptyDimension");
     }
-    options(
+    options::<T>(
         &mut errors,
         s.gamma,
         s.label_smoothing,
@@ -166,13 +180,15 @@ pub fn softmax_errors<T: Float>(s: &Softmax) -> Vec<&'static str> {
     );
     match &s.alpha {
         SoftmaxAlpha::Off => {}
-        SoftmaxAlpha::Uniform(a) => alpha(&mut errors, Some(*a)),
+        SoftmaxAlpha::Uniform(a) => alpha::<T>(&mut errors, Some(*a)),
         SoftmaxAlpha::PerClass(v) => {
             if v.len() != s.classes {
                 errors.push("ClassAlphaLength");
             }
             // Class α is computed with in the element type.
-            if v.iter().any(|&a| !(a >= 0.0 && round::<T>(a).is_finite())) {
+            if v.iter()
+                .any(|&a| !(a >= 0.0 && round::<T>(a).is_finite() && zero_or_normal::<T>(a)))
+            {
                 errors.push("InvalidClassAlpha");
             }
         }
