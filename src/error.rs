@@ -84,6 +84,28 @@ pub enum FocalError {
         /// Its value.
         value: f64,
     },
+    /// The per-class γ does not have one value per class.
+    ClassGammaLength {
+        /// The number of classes.
+        expected: usize,
+        /// The number of values given.
+        actual: usize,
+    },
+    /// A per-class γ is negative, NaN or above 10⁴.
+    InvalidClassGamma {
+        /// The class.
+        class: usize,
+        /// Its value.
+        value: f64,
+    },
+    /// The objective is not defined for this form of targets (e.g. the reduced focal loss,
+    /// whose threshold is on the probability of the true class, for soft targets).
+    UnsupportedTargets {
+        /// The objective.
+        objective: &'static str,
+        /// What it needs.
+        needs: &'static str,
+    },
     /// A soft target is outside [0, 1] or NaN.
     SoftTargetOutOfRange {
         /// Its position in the targets.
@@ -184,6 +206,17 @@ impl fmt::Display for FocalError {
                 f,
                 "per-class alpha of class {class} must be >= 0, finite and 0 or normal in the element type, got {value}"
             ),
+            Self::ClassGammaLength { expected, actual } => write!(
+                f,
+                "per-class gamma has {actual} values, but there are {expected} classes"
+            ),
+            Self::InvalidClassGamma { class, value } => write!(
+                f,
+                "per-class gamma of class {class} must be in [0, 10000], got {value}"
+            ),
+            Self::UnsupportedTargets { objective, needs } => {
+                write!(f, "the {objective} needs {needs}")
+            }
             Self::SoftTargetOutOfRange { index, value } => {
                 write!(f, "target {index} must be in [0, 1], got {value}")
             }

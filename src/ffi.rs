@@ -629,7 +629,9 @@ fn softmax_options(opt: &FocalSoftmaxOptions, class_alpha: bool) -> Status<Softm
     };
     Ok(SoftmaxFocalOptions {
         gamma: opt.gamma,
+        class_gamma: None,
         alpha,
+        epsilon: 0.0,
         label_smoothing: opt.label_smoothing,
         reduction,
         normalizer: normalizer(opt.normalizer),

@@ -3,7 +3,7 @@
 //! `parallel` turns it into kernel parameters and the reference into its own element
 //! functions. Neither side sees the other's types.
 
-use crate::Reduction;
+use crate::{Reduction, SoftmaxAlpha};
 
 /// One elementwise objective of the focal family with its parameters (see `docs/MATH.md`).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -47,4 +47,17 @@ impl Description {
             ..self
         }
     }
+}
+
+/// A validated softmax call: the options in `f64`, the class parameters borrowed from them,
+/// and the factor of the gradient (`1/divisor` of the reduction).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct SoftmaxCall<'a> {
+    pub gamma: f64,
+    pub class_gamma: Option<&'a [f64]>,
+    pub alpha: &'a SoftmaxAlpha,
+    pub epsilon: f64,
+    pub label_smoothing: f64,
+    pub grad_scale: f64,
+    pub ignore_index: i32,
 }

@@ -4,6 +4,7 @@
 //! count), each chunk returns its partial sum, and the partial sums are combined in chunk
 //! order: the result has the same bits for any number of threads.
 
+use crate::SoftmaxAlpha;
 use crate::kernels::OrderedSum;
 use crate::kernels::elementwise::{
     Chunk, ClassTargets, DriverParams, ElementLoss, GradHess, Kernel, LabelTargets, LossGrad,
@@ -15,7 +16,7 @@ use crate::kernels::quality_focal::QualityFocal;
 use crate::kernels::softmax;
 use crate::kernels::softmax_rows::RowsKernel;
 use crate::kernels::varifocal::Varifocal;
-use crate::objective::Objective;
+use crate::objective::{Objective, SoftmaxCall};
 use crate::simd::Real;
 use crate::simd::dispatch::Dispatch;
 use rayon::prelude::*;
@@ -355,21 +356,76 @@ fn narrow_into<T: Real>(out: Option<&mut [T]>, values: Option<Vec<f64>>) {
     }
 }
 
+/// The per-class parameters of a softmax call in one element type.
+struct ClassParameters<T> {
+    alpha: Vec<T>,
+    gamma: Vec<T>,
+    gamma_low: Vec<T>,
+}
+
+impl<T: Real> ClassParameters<T> {
+    fn new(call: &SoftmaxCall<'_>, classes: usize) -> Self {
+        let alpha = match call.alpha {
+            SoftmaxAlpha::Off => vec![T::narrow(1.0); classes],
+            SoftmaxAlpha::Uniform(a) => vec![T::narrow(*a); classes],
+            SoftmaxAlpha::PerClass(alpha) => alpha.iter().map(|&a| T::narrow(a)).collect(),
+        };
+        let gamma_of = |class: usize| call.class_gamma.map_or(call.gamma, |g| g[class]);
+        let gamma: Vec<T> = (0..classes).map(|k| T::narrow(gamma_of(k))).collect();
+        let gamma_low = (0..classes)
+            .map(|k| T::narrow(gamma_of(k) - gamma[k].widen()))
+            .collect();
+        Self {
+            alpha,
+            gamma,
+            gamma_low,
+        }
+    }
+
+    /// The kernels' parameters in `T`.
+    fn params(&self, call: &SoftmaxCall<'_>, classes: usize) -> softmax::Params<'_, T> {
+        let ls = call.label_smoothing;
+        // One γ for every class that is 0, 1, 2 or 3: q^γ by multiplication. A γ that rounds
+        // to 0 in `T` is 0 (see `Focal::new` in src/kernels/focal.rs).
+        let rounded = T::narrow(call.gamma).widen();
+        let integer_gamma = match call.class_gamma {
+            Some(_) => None,
+            None => [0.0, 1.0, 2.0, 3.0]
+                .iter()
+                .position(|&g| g == call.gamma || (g == 0.0 && rounded == 0.0))
+                .map(|g| g as u8),
+        };
+        let keep = 1.0 - ls;
+        softmax::Params {
+            class_gamma: &self.gamma,
+            class_gamma_low: &self.gamma_low,
+            integer_gamma,
+            class_alpha: &self.alpha,
+            smoothing: (ls > 0.0).then(|| (T::narrow(keep), T::narrow(ls / classes as f64))),
+            poly: (call.epsilon != 0.0).then(|| softmax::Poly {
+                epsilon: T::narrow(call.epsilon),
+                keep: T::narrow(keep),
+                offset: T::narrow(ls * (classes - 1) as f64 / classes as f64),
+            }),
+            grad_scale: T::narrow(call.grad_scale),
+            ignore_index: call.ignore_index,
+        }
+    }
+}
+
 /// Runs the softmax kernel over `batch` samples of `classes × spatial` logits and returns the
 /// sum of the position losses. Chunks hold whole samples (so that each chunk owns its part
 /// of the gradient), about [`CHUNK`] logits each.
 ///
-/// `wide` are the options in `f64`: `f32` chunks whose sum is not finite are computed again
-/// in `f64` ([`needs_wide`]), and so are `f32` rows of more than 2^24 classes, whose class
-/// indices `f32` cannot all tell apart.
+/// `f32` chunks whose sum is not finite are computed again in `f64` ([`needs_wide`]), and so
+/// are `f32` rows of more than 2^24 classes, whose class indices `f32` cannot all tell apart.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn softmax<T: Real>(
     logits: &[T],
     targets: &[i32],
     classes: usize,
     spatial: usize,
-    params: &softmax::Params<'_, T>,
-    wide: &softmax::Params<'_, f64>,
+    call: &SoftmaxCall<'_>,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
 ) -> f64 {
@@ -377,6 +433,10 @@ pub(crate) fn softmax<T: Real>(
     if sample == 0 {
         return 0.0;
     }
+    let narrow = ClassParameters::<T>::new(call, classes);
+    let params = &narrow.params(call, classes);
+    let wide_parameters = ClassParameters::<f64>::new(call, classes);
+    let wide = &wide_parameters.params(call, classes);
     let level = Dispatch::current();
     let samples_per_chunk = (CHUNK / sample).max(1);
     let logits_per_chunk = samples_per_chunk * sample;

@@ -1,6 +1,6 @@
 //! Softmax (multi-class) focal loss with class-index targets.
 
-use crate::kernels::softmax::Params;
+use crate::objective::SoftmaxCall;
 use crate::{Float, FocalError, Reduction, parallel, validate};
 
 /// The shape of softmax logits: `[batch, classes, spatial]`, channels-first.
@@ -72,6 +72,16 @@ pub enum SoftmaxAlpha {
 /// Options of the softmax focal loss. Default: γ = 2, α off, no label smoothing, mean
 /// reduction, `ignore_index = −100` (PyTorch's).
 ///
+/// With label smoothing `ls` the target distribution is `y_k = onehot·(1 − ls) + ls/C` and
+/// the loss of a position is `Σ_k α_k·y_k·(1 − p_k)^γ_k·(−ln p_k)`.
+///
+/// Two members of the focal family are options here:
+/// - **per-class γ** ([`class_gamma`](Self::class_gamma)): class `k` is focused by its own
+///   `γ_k` (the target's for one-hot targets, each class term's own with smoothing);
+/// - **poly-1** ([`epsilon`](Self::epsilon); PolyLoss, Leng et al. 2022): adds
+///   `ε·(1 − p̄_t)^(γ_t+1)` with `p̄_t = Σ_k y_k·p_k` (the probability of the target, or its
+///   smoothed expectation), as the paper's code does; ε = 0 is the focal loss.
+///
 /// ```
 /// use focal_loss::{Reduction, SoftmaxFocalOptions};
 /// let options = SoftmaxFocalOptions::default()
@@ -81,14 +91,20 @@ pub enum SoftmaxAlpha {
 ///     .ignore_index(255)
 ///     .reduction(Reduction::Sum);
 /// assert_eq!(options.ignore_index, 255);
+/// let poly = SoftmaxFocalOptions::default().class_gamma(vec![1.0, 3.0]).epsilon(1.0);
+/// assert_eq!(poly.epsilon, 1.0);
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct SoftmaxFocalOptions {
-    /// The focusing parameter γ ∈ [0, 10⁴].
+    /// The focusing parameter γ ∈ [0, 10⁴] (of every class without `class_gamma`).
     pub gamma: f64,
+    /// One γ ∈ [0, 10⁴] per class instead of `gamma`, or `None`.
+    pub class_gamma: Option<Vec<f64>>,
     /// The class weighting.
     pub alpha: SoftmaxAlpha,
+    /// Poly-1's ε, any finite value (finite in the element type); 0 for the focal loss.
+    pub epsilon: f64,
     /// Label smoothing `ls ∈ [0, 1)`: the target distribution is `onehot·(1 − ls) + ls/C`.
     pub label_smoothing: f64,
     /// How the per-position losses are combined.
@@ -108,7 +124,9 @@ impl Default for SoftmaxFocalOptions {
     fn default() -> Self {
         Self {
             gamma: 2.0,
+            class_gamma: None,
             alpha: SoftmaxAlpha::Off,
+            epsilon: 0.0,
             label_smoothing: 0.0,
             reduction: Reduction::Mean,
             normalizer: None,
@@ -127,6 +145,16 @@ impl SoftmaxFocalOptions {
     /// Sets γ.
     pub fn gamma(mut self, gamma: f64) -> Self {
         self.gamma = gamma;
+        self
+    }
+    /// Sets one γ per class (replacing `gamma` for every class), or clears it with `None`.
+    pub fn class_gamma(mut self, gamma: impl Into<Option<Vec<f64>>>) -> Self {
+        self.class_gamma = gamma.into();
+        self
+    }
+    /// Sets poly-1's ε (0: the focal loss).
+    pub fn epsilon(mut self, epsilon: f64) -> Self {
+        self.epsilon = epsilon;
         self
     }
     /// Sets one α for every class, or switches α off with `None`.
@@ -166,6 +194,16 @@ impl SoftmaxFocalOptions {
     /// computed with in `T`, so it must be finite there).
     fn validate<T: Float>(&self, classes: usize) -> Result<(), FocalError> {
         validate::gamma(self.gamma)?;
+        if let Some(gamma) = &self.class_gamma {
+            if gamma.len() != classes {
+                return Err(FocalError::ClassGammaLength {
+                    expected: classes,
+                    actual: gamma.len(),
+                });
+            }
+            validate::class_gamma(gamma)?;
+        }
+        validate::finite_in::<T>("epsilon", self.epsilon)?;
         match &self.alpha {
             SoftmaxAlpha::Off => {}
             SoftmaxAlpha::Uniform(a) => validate::alpha::<T>(Some(*a))?,
@@ -262,11 +300,15 @@ fn run<T: Float>(
         }
         return;
     }
-    let class_alpha = alphas_of_classes::<T>(options, shape.classes);
-    let params = kernel_params(options, shape.classes, divisor, &class_alpha);
-    // For chunks that f32 cannot compute exactly (the parallel driver decides).
-    let wide_alpha = alphas_of_classes::<f64>(options, shape.classes);
-    let wide = kernel_params(options, shape.classes, divisor, &wide_alpha);
+    let call = SoftmaxCall {
+        gamma: options.gamma,
+        class_gamma: options.class_gamma.as_deref(),
+        alpha: &options.alpha,
+        epsilon: options.epsilon,
+        label_smoothing: options.label_smoothing,
+        grad_scale: 1.0 / divisor,
+        ignore_index: options.ignore_index,
+    };
     let (elementwise_loss, reduced_loss) = match options.reduction {
         Reduction::None => (loss, None),
         Reduction::Sum | Reduction::Mean => (None, loss),
@@ -277,47 +319,13 @@ fn run<T: Float>(
             targets,
             shape.classes,
             shape.spatial,
-            &params,
-            &wide,
+            &call,
             elementwise_loss,
             grad,
         )
     });
     if let Some(loss) = reduced_loss {
         loss[0] = T::from_f64(sum / divisor);
-    }
-}
-
-/// α of each class in `T` (all ones when α is off).
-fn alphas_of_classes<T: Float>(options: &SoftmaxFocalOptions, classes: usize) -> Vec<T> {
-    match &options.alpha {
-        SoftmaxAlpha::Off => vec![T::from_f64(1.0); classes],
-        SoftmaxAlpha::Uniform(a) => vec![T::from_f64(*a); classes],
-        SoftmaxAlpha::PerClass(alpha) => alpha.iter().map(|&a| T::from_f64(a)).collect(),
-    }
-}
-
-/// The kernels' parameters in `T`.
-fn kernel_params<'a, T: Float>(
-    options: &SoftmaxFocalOptions,
-    classes: usize,
-    divisor: f64,
-    class_alpha: &'a [T],
-) -> Params<'a, T> {
-    let gamma = T::from_f64(options.gamma);
-    let ls = options.label_smoothing;
-    Params {
-        gamma,
-        gamma_low: T::from_f64(options.gamma - gamma.to_f64()),
-        // A γ that rounds to 0 in `T` is 0 (see `Focal::new` in src/kernels/focal.rs).
-        integer_gamma: [0.0, 1.0, 2.0, 3.0]
-            .iter()
-            .position(|&g| g == options.gamma || (g == 0.0 && gamma.to_f64() == 0.0))
-            .map(|g| g as u8),
-        class_alpha,
-        smoothing: (ls > 0.0).then(|| (T::from_f64(1.0 - ls), T::from_f64(ls / classes as f64))),
-        grad_scale: T::from_f64(1.0 / divisor),
-        ignore_index: options.ignore_index,
     }
 }
 

@@ -144,9 +144,21 @@ pub(crate) fn product(factors: &[usize]) -> Result<usize, FocalError> {
         .ok_or(FocalError::SizeOverflow)
 }
 
-/// A parameter of the family that only has to be finite.
-pub(crate) fn finite_parameter(name: &'static str, value: f64) -> Result<(), FocalError> {
-    if value.is_finite() {
+/// A per-class γ: each in [0, 10⁴].
+pub(crate) fn class_gamma(gamma: &[f64]) -> Result<(), FocalError> {
+    match gamma.iter().position(|&g| self::gamma(g).is_err()) {
+        Some(class) => Err(FocalError::InvalidClassGamma {
+            class,
+            value: gamma[class],
+        }),
+        None => Ok(()),
+    }
+}
+
+/// A parameter that only has to be finite in the element type (a larger one would round
+/// to ±∞ in the kernels).
+pub(crate) fn finite_in<T: Float>(name: &'static str, value: f64) -> Result<(), FocalError> {
+    if T::from_f64(value).to_f64().is_finite() {
         Ok(())
     } else {
         Err(FocalError::InvalidParameter { name, value })
@@ -170,7 +182,7 @@ pub(crate) fn description<T: Float>(call: &Description) -> Result<(), FocalError
                 return Err(FocalError::InvalidGamma(g));
             }
             gamma(g)?;
-            finite_parameter("beta", beta)?;
+            finite_in::<T>("beta", beta)?;
             alpha::<T>(a)?;
         }
         Objective::Poly1Focal {
@@ -180,7 +192,7 @@ pub(crate) fn description<T: Float>(call: &Description) -> Result<(), FocalError
         } => {
             gamma(g)?;
             alpha::<T>(a)?;
-            finite_parameter("epsilon", epsilon)?;
+            finite_in::<T>("epsilon", epsilon)?;
         }
         Objective::QualityFocal { beta } => {
             gamma(beta).map_err(|_| FocalError::InvalidParameter {

@@ -214,12 +214,17 @@ proptest! {
         gamma in prop_oneof![Just(0.0), Just(2.0), 0.0..4.0f64],
         alpha in prop_oneof![Just(None), (0.0..=1.0f64).prop_map(Some)],
         per_class in any::<bool>(),
+        class_gamma_seed in prop::option::of(prop::collection::vec(
+            prop_oneof![Just(0.0), Just(2.0), 0.0..4.0f64], 40)),
+        epsilon in prop_oneof![3 => Just(0.0), 1 => Just(1.0), 1 => Just(-1.0), 1 => -2.0..4.0f64],
         ls in prop_oneof![Just(0.0), 0.0..0.3f64],
         reduction in prop_oneof![Just(Reduction::None), Just(Reduction::Sum), Just(Reduction::Mean)],
     ) {
         let mut options = SoftmaxFocalOptions::default()
             .gamma(gamma)
             .alpha(alpha)
+            .class_gamma(class_gamma_seed.map(|g| g[..classes].to_vec()))
+            .epsilon(epsilon)
             .label_smoothing(ls)
             .reduction(reduction);
         if per_class {
@@ -252,9 +257,7 @@ proptest! {
             reference::softmax_focal(&x64, &targets, shape, &options, Some(&mut want_loss), Some(&mut want_grad));
             let count = targets.iter().filter(|&&t| t != -100).count();
             let divisor = if reduction == Reduction::Mean && count > 0 { count as f64 } else { 1.0 };
-            let scale = tolerance::softmax_grad_scales(
-                &x64, &want_grad, &targets, batch, classes, spatial, gamma, &options.alpha, ls, -100, divisor,
-            );
+            let scale = tolerance::softmax_grad_scales(&x64, &want_grad, &targets, shape, &options, divisor);
             check("softmax loss", &got_loss, &want_loss, &vec![0.0; loss_len], single)?;
             check("softmax grad", &got_grad, &want_grad, &scale, single)?;
         }

@@ -542,6 +542,55 @@ fn softmax_options_and_targets() {
         &logits,
         &[0, 1],
         shape,
+        &softmax_defaults().class_gamma(vec![1.0, 2.0]),
+        1,
+        6,
+        FocalError::ClassGammaLength {
+            expected: 3,
+            actual: 2,
+        },
+    );
+    softmax_refuses(
+        &logits,
+        &[0, 1],
+        shape,
+        &softmax_defaults().class_gamma(vec![1.0, 2.0, -1.0]),
+        1,
+        6,
+        FocalError::InvalidClassGamma {
+            class: 2,
+            value: -1.0,
+        },
+    );
+    softmax_refuses(
+        &logits,
+        &[0, 1],
+        shape,
+        &softmax_defaults().class_gamma(vec![1.0, 2e4, 2.0]),
+        1,
+        6,
+        FocalError::InvalidClassGamma {
+            class: 1,
+            value: 2e4,
+        },
+    );
+    softmax_refuses(
+        &logits,
+        &[0, 1],
+        shape,
+        // Finite in f64, but not in the f32 of this call.
+        &softmax_defaults().epsilon(1e39),
+        1,
+        6,
+        FocalError::InvalidParameter {
+            name: "epsilon",
+            value: 1e39,
+        },
+    );
+    softmax_refuses(
+        &logits,
+        &[0, 1],
+        shape,
         &softmax_defaults().label_smoothing(1.0),
         1,
         6,

@@ -114,19 +114,8 @@ fn softmax<T: Float>(
         _ => 1.0,
     };
     let want_grad = widen(&want_grad);
-    let scale = tolerance::softmax_grad_scales(
-        &widen(&x),
-        &want_grad,
-        targets,
-        shape.batch,
-        shape.classes,
-        shape.spatial,
-        options.gamma,
-        &options.alpha,
-        options.label_smoothing,
-        options.ignore_index,
-        divisor,
-    );
+    let scale =
+        tolerance::softmax_grad_scales(&widen(&x), &want_grad, targets, shape, options, divisor);
     let (loss, grad) = (widen(&loss), widen(&grad));
     let zeros = vec![0.0; loss_len];
     tolerance::check(

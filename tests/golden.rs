@@ -120,9 +120,12 @@ impl Report {
         for (i, (&got, &want)) in got.iter().zip(want).enumerate() {
             self.compared += 1;
             let got = got.to_f64();
-            // f64 meets the bound relative to the value itself; f32 relative to the terms.
+            // f64 meets the bound relative to the value itself; f32 relative to the terms,
+            // and so does f64 where poly-1 with ε < 0 cancels the focal terms.
+            let cancels = case.optional_numbers("epsilon").is_some();
             let magnitude = match (T::NAME, scale) {
                 ("f32", Some(scale)) => want.abs().max(scale[i]),
+                (_, Some(scale)) if cancels => want.abs().max(scale[i]),
                 _ => want.abs(),
             };
             let ok = if !got.is_finite() {
@@ -163,6 +166,9 @@ fn softmax_options(case: &Case) -> SoftmaxFocalOptions {
         .reduction(case.reduction())
         .normalizer(case.optional_number("normalizer"))
         .ignore_index(case.integer("ignore_index") as i32);
+    let options = options
+        .class_gamma(case.optional_numbers("class_gamma"))
+        .epsilon(case.optional_numbers("epsilon").map_or(0.0, |e| e[0]));
     match case.optional_numbers("class_alpha") {
         Some(alpha) => options.class_alpha(alpha),
         None => options,
@@ -294,14 +300,18 @@ fn run_softmax<T: Float>(case: &Case, report: &mut Report) {
     let mut grad = vec![T::default(); logits.len()];
     softmax_focal_loss_grad(&logits, &targets, shape, &options, &mut loss, &mut grad)
         .unwrap_or_else(|e| panic!("{}: {e}", case.id()));
-    // A label-smoothed row's gradient sums terms of size ≤ (1+γ)·α_k·y_k that can cancel.
+    // A label-smoothed row's gradient sums terms of size ≤ (1+γ)·α_k·y_k that can cancel,
+    // and poly-1's term (of either sign) adds at most |ε|·(2+γ_t).
     let ls = case.number("smoothing");
-    let gamma = case.number("gamma");
+    let gamma = options
+        .class_gamma
+        .as_ref()
+        .map_or(options.gamma, |g| g.iter().copied().fold(0.0, f64::max));
     let class_alpha = case.optional_numbers("class_alpha");
     let alpha = case.optional_number("alpha");
     let mut scale = vec![0.0; logits.len()];
     for (position, &t) in targets.iter().enumerate() {
-        if ls == 0.0 || t == options.ignore_index {
+        if (ls == 0.0 && options.epsilon == 0.0) || t == options.ignore_index {
             continue;
         }
         let weights: f64 = (0..classes)
@@ -321,11 +331,14 @@ fn run_softmax<T: Float>(case: &Case, report: &mut Report) {
             _ => 1.0,
         };
         let (n, s) = (position / spatial, position % spatial);
+        let poly = options.epsilon.abs() * (2.0 + gamma);
         for j in 0..classes {
-            scale[(n * classes + j) * spatial + s] = 2.0 * (1.0 + gamma) * weights / divisor;
+            scale[(n * classes + j) * spatial + s] =
+                (2.0 * (1.0 + gamma) * weights + poly) / divisor;
         }
     }
-    report.compare(case, "loss", &loss, &want_loss, None);
+    let loss_scale = case.optional_numbers("loss_scale");
+    report.compare(case, "loss", &loss, &want_loss, loss_scale.as_deref());
     report.compare(case, "grad", &grad, &want_grad, Some(&scale));
     let mut loss_only = vec![T::default(); want_loss.len()];
     softmax_focal_loss(&logits, &targets, shape, &options, &mut loss_only).unwrap();
@@ -411,7 +424,15 @@ fn run_reference(case: &Case, report: &mut Report) {
             Some(&mut grad),
         );
     }
-    report.compare(case, "reference loss", &loss, &want_loss, None);
+    // Where poly-1 with ε < 0 cancels, relative to the terms (`loss_scale`).
+    let loss_scale = case.optional_numbers("loss_scale");
+    report.compare(
+        case,
+        "reference loss",
+        &loss,
+        &want_loss,
+        loss_scale.as_deref(),
+    );
     report.compare(case, "reference grad", &grad, &want_grad, None);
 }
 

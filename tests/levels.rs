@@ -90,11 +90,27 @@ fn outputs<T: focal_loss::Float>(x: &[f64], gamma: f64, ls: f64) -> Vec<Vec<u64>
                 }
             })
             .collect();
-        for reduction in [Reduction::None, Reduction::Mean] {
+        // The focal loss, and with per-class γ and poly-1.
+        for (reduction, family) in [
+            (Reduction::None, false),
+            (Reduction::Mean, false),
+            (Reduction::None, true),
+        ] {
             let options = SoftmaxFocalOptions::default()
                 .gamma(gamma)
                 .label_smoothing(ls)
                 .reduction(reduction);
+            let options = if family {
+                options
+                    .class_gamma(
+                        (0..classes)
+                            .map(|k| 0.5 + 0.7 * k as f64)
+                            .collect::<Vec<_>>(),
+                    )
+                    .epsilon(-0.5)
+            } else {
+                options
+            };
             let loss_len = if reduction == Reduction::None {
                 rows * spatial
             } else {

@@ -116,11 +116,15 @@ proptest! {
         t0 in 0..5i32,
         t1 in 0..5i32,
         gamma in 0.0..4.0f64,
+        class_gamma in prop::option::of(prop::collection::vec(0.0..4.0f64, 5)),
+        epsilon in prop_oneof![Just(0.0), -2.0..4.0f64],
         ls in prop_oneof![Just(0.0), 0.0..0.5f64],
         per_class in any::<bool>(),
     ) {
         let mut options = SoftmaxFocalOptions::default()
             .gamma(gamma)
+            .class_gamma(class_gamma)
+            .epsilon(epsilon)
             .label_smoothing(ls)
             .reduction(Reduction::Sum);
         if per_class {

@@ -20,15 +20,62 @@ use pulp::{Simd, WithSimd};
 /// The options of a softmax call, converted once to the element type.
 #[derive(Clone, Debug)]
 pub(crate) struct Params<'a, T> {
-    pub gamma: T,
-    pub gamma_low: T,
+    /// γ of each class rounded to `T` (all equal without per-class γ), and the parts that
+    /// rounding lost.
+    pub class_gamma: &'a [T],
+    pub class_gamma_low: &'a [T],
+    /// γ when every class has the same γ and it is 0, 1, 2 or 3: `q^γ` by multiplication.
     pub integer_gamma: Option<u8>,
     /// α of each class (all ones when α is off).
     pub class_alpha: &'a [T],
     /// Label smoothing: target weight `1 − ls + ls/C` and others `ls/C`.
     pub smoothing: Option<(T, T)>,
+    /// Poly-1's term `ε·(1 − p̄_t)^(γ_t+1)`, `None` for the focal loss.
+    pub poly: Option<Poly<T>>,
     pub grad_scale: T,
     pub ignore_index: i32,
+}
+
+/// Poly-1 (PolyLoss, Leng et al. 2022) for the softmax focal loss: `ε·u^(γ_t+1)` with
+/// `u = 1 − Σ_k y_k·p_k = keep·q_t + offset` (`keep = 1 − ls`, `offset = ls·(C−1)/C`, since
+/// `Σ_k q_k = C − 1`), whose slope through `p_t` is `−ε·(γ_t+1)·u^γ_t·keep`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Poly<T> {
+    pub epsilon: T,
+    pub keep: T,
+    pub offset: T,
+}
+
+/// A γ as the vector math takes it: rounded to `T`, and the part rounding lost.
+#[derive(Clone, Copy)]
+pub(crate) struct Gamma<V> {
+    pub high: V,
+    pub low: V,
+}
+
+impl<T: Real> Params<'_, T> {
+    /// γ of class `class` in every lane.
+    #[inline(always)]
+    pub fn gamma_of_class<S: Simd>(&self, v: Lanes<T, S>, class: usize) -> Gamma<T::V<S>> {
+        Gamma {
+            high: v.splat(self.class_gamma[class]),
+            low: v.splat(self.class_gamma_low[class]),
+        }
+    }
+
+    /// γ of classes `start .. start + len`, one per lane.
+    #[inline(always)]
+    pub fn gammas_of_classes<S: Simd>(
+        &self,
+        v: Lanes<T, S>,
+        start: usize,
+        len: usize,
+    ) -> Gamma<T::V<S>> {
+        Gamma {
+            high: v.load(&self.class_gamma[start..start + len]),
+            low: v.load(&self.class_gamma_low[start..start + len]),
+        }
+    }
 }
 
 /// A run of positions of one call.
@@ -148,19 +195,27 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
                 let position = (block + group * lanes).min(positions);
                 let len = (position + lanes).min(positions) - position;
                 let vector = Lanes1D { position, len };
-                // Per lane: the target as a float (−1 when ignored), its α, whether counted.
+                // Per lane: the target as a float (−1 when ignored), its α and γ, whether
+                // counted.
                 let mut target = [T::narrow(-1.0); SLOTS];
                 let mut alpha = [T::default(); SLOTS];
+                let (mut gamma, mut gamma_low) = ([T::default(); SLOTS], [T::default(); SLOTS]);
                 for (i, &t) in targets[position..position + len].iter().enumerate() {
                     if t != params.ignore_index {
                         target[i] = T::narrow(t as f64);
                         alpha[i] = params.class_alpha[t as usize];
+                        gamma[i] = params.class_gamma[t as usize];
+                        gamma_low[i] = params.class_gamma_low[t as usize];
                     }
                 }
                 let target = v.load(&target);
                 let in_range = v.lt(lane_index, v.splat(T::narrow(len as f64)));
                 let active = v.and(in_range, v.ge(target, v.c(0.0)));
                 let alpha = v.load(&alpha);
+                let target_gamma = Gamma {
+                    high: v.load(&gamma),
+                    low: v.load(&gamma_low),
+                };
                 let position_loss = if len == 0 {
                     v.c(0.0)
                 } else if params.smoothing.is_some() {
@@ -172,6 +227,7 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
                         grad.as_deref_mut(),
                         vector,
                         target,
+                        target_gamma,
                         active,
                     )
                 } else {
@@ -184,6 +240,7 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
                         vector,
                         target,
                         alpha,
+                        target_gamma,
                         active,
                     )
                 };
@@ -241,6 +298,7 @@ pub(crate) fn shifted_exp<T: Real, S: Simd>(
 pub(crate) fn focal_factor<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<'_, T>,
+    gamma: Gamma<T::V<S>>,
     num: T::V<S>,
     den: T::V<S>,
 ) -> T::V<S> {
@@ -255,7 +313,7 @@ pub(crate) fn focal_factor<T: Real, S: Simd>(
             let q = v.div(num, den);
             v.mul(v.mul(q, q), q)
         }
-        _ => v.pow_ratio(num, den, v.splat(params.gamma), v.splat(params.gamma_low)),
+        _ => v.pow_ratio(num, den, gamma.high, gamma.low),
     }
 }
 
@@ -264,7 +322,7 @@ pub(crate) fn focal_factor<T: Real, S: Simd>(
 #[inline(always)]
 pub(crate) fn focal_slope<T: Real, S: Simd>(
     v: Lanes<T, S>,
-    params: &Params<'_, T>,
+    gamma: Gamma<T::V<S>>,
     scale: T::V<S>,
     ce: T::V<S>,
     q: T::V<S>,
@@ -273,7 +331,7 @@ pub(crate) fn focal_slope<T: Real, S: Simd>(
     let (zero, one) = (v.c(0.0), v.c(1.0));
     let h = v.select(v.eq(q, zero), one, v.div(ce, q));
     let p_h = v.select(v.eq(p, zero), zero, v.mul(p, h));
-    v.neg(v.mul(scale, v.fma(v.splat(params.gamma), p_h, one)))
+    v.neg(v.mul(scale, v.fma(gamma.high, p_h, one)))
 }
 
 /// `scale·CE` with `CE = ln Z − (x − m)` (`d = x − m` rounded), also where `x − m`
@@ -304,8 +362,30 @@ pub(crate) fn weighted_ce<T: Real, S: Simd>(
     v.select(overflowed, split, product)
 }
 
+/// Poly-1's loss term `ε·u^(γ+1)` and its slope `c_poly = −ε·(γ+1)·u^γ·keep·p_t`, which
+/// joins a position's `c` (gradient `c·q_t` at the target, `−c·p_j` elsewhere); `u = q_t`
+/// and `keep = 1` for one-hot targets.
+#[inline(always)]
+pub(crate) fn poly_term<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    poly: &Poly<T>,
+    gamma: Gamma<T::V<S>>,
+    u_pow_gamma: T::V<S>,
+    u: T::V<S>,
+    p_t: T::V<S>,
+) -> (T::V<S>, T::V<S>) {
+    let epsilon = v.splat(poly.epsilon);
+    let term = v.mul(v.mul(epsilon, u_pow_gamma), u);
+    let gamma_plus_one = v.add(gamma.high, v.c(1.0));
+    let slope = v.mul(
+        v.mul(v.mul(epsilon, gamma_plus_one), u_pow_gamma),
+        v.mul(v.splat(poly.keep), p_t),
+    );
+    (term, v.neg(slope))
+}
+
 /// One-hot targets: returns the position losses; writes the gradient when asked.
-#[allow(clippy::too_many_arguments)]
+#[allow(clippy::too_many_arguments, clippy::manual_map)]
 #[inline(always)]
 fn hard<T: Real, S: Simd>(
     v: Lanes<T, S>,
@@ -316,6 +396,7 @@ fn hard<T: Real, S: Simd>(
     vector: Lanes1D,
     target: T::V<S>,
     alpha: T::V<S>,
+    gamma: Gamma<T::V<S>>,
     active: T::M<S>,
 ) -> T::V<S> {
     let zero = v.c(0.0);
@@ -348,11 +429,25 @@ fn hard<T: Real, S: Simd>(
     );
     let q = v.div(others, z);
     let p_t = v.div(e_t, z);
-    let scale = v.mul(alpha, focal_factor(v, params, others, z));
+    let q_pow_gamma = focal_factor(v, params, gamma, others, z);
+    let scale = v.mul(alpha, q_pow_gamma);
     // α_t = 0 with an infinite CE (x_t = −∞) is 0; a NaN row stays NaN.
     let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
+    // A match, not `Option::map`: a closure that is not inlined loses the level's features.
+    let poly = match &params.poly {
+        Some(poly) => Some(poly_term(v, poly, gamma, q_pow_gamma, q, p_t)),
+        None => None,
+    };
+    let loss = match poly {
+        Some((term, _)) => v.add(loss, term),
+        None => loss,
+    };
     if let Some(grad) = grad {
-        let c = focal_slope(v, params, scale, ce, q, p_t);
+        let c = focal_slope(v, gamma, scale, ce, q, p_t);
+        let c = match poly {
+            Some((_, slope)) => v.add(c, slope),
+            None => c,
+        };
         let grad_scale = v.splat(params.grad_scale);
         let c_over_z = v.div(c, z);
         let at_target = v.mul(v.mul(c, q), grad_scale);
@@ -381,6 +476,7 @@ fn smoothed<T: Real, S: Simd>(
     mut grad: Option<&mut [T]>,
     vector: Lanes1D,
     target: T::V<S>,
+    target_gamma: Gamma<T::V<S>>,
     active: T::M<S>,
 ) -> T::V<S> {
     let zero = v.c(0.0);
@@ -417,11 +513,17 @@ fn smoothed<T: Real, S: Simd>(
     // (when it dominates): that class's sum is formed without it.
     let (mut g_sum, mut without_largest) = (LaneSum::new(v), LaneSum::new(v));
     let (mut largest, mut largest_index) = (zero, v.c(-1.0));
+    // q and p of the target class, for poly-1.
+    let (mut q_t, mut p_t) = (zero, zero);
     for j in 0..layout.classes {
         let x = layout.load(v, logits, vector, j);
         let index = v.splat(T::narrow(j as f64));
-        let (l, g, _, _) = terms.class(v, params, index, x, v.splat(params.class_alpha[j]));
+        let alpha = v.splat(params.class_alpha[j]);
+        let (l, g, q, p) = terms.class(v, params, index, x, alpha, params.gamma_of_class(v, j));
         loss.add(v, l);
+        let is_target = v.eq(index, target);
+        q_t = v.select(is_target, q, q_t);
+        p_t = v.select(is_target, p, p_t);
         if let Some(grad) = grad.as_deref_mut() {
             g_sum.add(v, g);
             let larger = v.lt(g, largest);
@@ -431,21 +533,42 @@ fn smoothed<T: Real, S: Simd>(
             layout.store(v, grad, vector, j, g);
         }
     }
+    let (poly_loss, poly_slope) = match &params.poly {
+        Some(poly) => {
+            let u = v.fma(v.splat(poly.keep), q_t, v.splat(poly.offset));
+            let u_pow_gamma = focal_factor(v, params, target_gamma, u, one);
+            poly_term(v, poly, target_gamma, u_pow_gamma, u, p_t)
+        }
+        None => (zero, zero),
+    };
     if let Some(grad) = grad {
         let (g_sum, without_largest) = (g_sum.value(v), without_largest.value(v));
         let grad_scale = v.splat(params.grad_scale);
         for j in 0..layout.classes {
             let x = layout.load(v, logits, vector, j);
             let index = v.splat(T::narrow(j as f64));
-            let (_, _, q, p) = terms.class(v, params, index, x, v.splat(params.class_alpha[j]));
+            let alpha = v.splat(params.class_alpha[j]);
+            let gamma = params.gamma_of_class(v, j);
+            let (_, _, q, p) = terms.class(v, params, index, x, alpha, gamma);
             let g = layout.load(v, grad, vector, j);
-            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k.
+            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k, and poly-1's `c_poly·q_t` at the target,
+            // `−c_poly·p_j` elsewhere.
             let g_others = v.select(v.eq(index, largest_index), without_largest, v.sub(g_sum, g));
-            let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
+            let value = v.fma(g, q, v.neg(v.mul(p, g_others)));
+            let value = if params.poly.is_some() {
+                let is_target = v.eq(index, target);
+                v.fma(poly_slope, v.select(is_target, q, v.neg(p)), value)
+            } else {
+                value
+            };
+            let value = v.mul(value, grad_scale);
             layout.store(v, grad, vector, j, v.select(active, value, zero));
         }
     }
-    loss.value(v)
+    match params.poly {
+        Some(_) => v.add(loss.value(v), poly_loss),
+        None => loss.value(v),
+    }
 }
 
 /// The per-row quantities of a label-smoothed row (broadcast, or one row per lane).
@@ -465,6 +588,7 @@ impl<V: Copy> SmoothedTerms<V> {
     /// For the classes `index` with logits `x` and weights `alpha`: the loss terms, the
     /// slopes `g_k`, `q_k` and `p_k`. (A method, not a closure: closures do not inherit the
     /// SIMD level's target features when they are not inlined.)
+    #[allow(clippy::too_many_arguments)]
     #[inline(always)]
     pub fn class<T: Real<V<S> = V>, S: Simd>(
         &self,
@@ -473,6 +597,7 @@ impl<V: Copy> SmoothedTerms<V> {
         index: V,
         x: V,
         alpha: V,
+        gamma: Gamma<V>,
     ) -> (V, V, V, V) {
         let (e, d, err) = shifted_exp(v, x, self.m);
         let others = v.select(
@@ -492,8 +617,11 @@ impl<V: Copy> SmoothedTerms<V> {
             self.target_weight,
             self.other_weight,
         );
-        let scale = v.mul(v.mul(alpha, y), focal_factor(v, params, others, self.z));
-        let g = focal_slope(v, params, scale, ce, q, p);
+        let scale = v.mul(
+            v.mul(alpha, y),
+            focal_factor(v, params, gamma, others, self.z),
+        );
+        let g = focal_slope(v, gamma, scale, ce, q, p);
         let loss = weighted_ce(v, scale, ce, self.ln_z, x, self.m, d);
         (loss, g, q, p)
     }

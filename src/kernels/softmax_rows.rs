@@ -5,7 +5,7 @@
 
 use super::slots::SLOTS;
 use super::softmax::{
-    Chunk, Params, SmoothedTerms, focal_factor, focal_slope, shifted_exp, weighted_ce,
+    Chunk, Params, SmoothedTerms, focal_factor, focal_slope, poly_term, shifted_exp, weighted_ce,
 };
 use super::{OrderedSum, SlotSum, SlotSumWithoutLargest, lane_index};
 use crate::simd::{Lanes, Real};
@@ -129,6 +129,7 @@ fn row_max<T: Real, S: Simd>(v: Lanes<T, S>, row: &[T]) -> T {
     )
 }
 
+#[allow(clippy::manual_map)]
 #[inline(always)]
 fn hard_row<T: Real, S: Simd>(
     v: Lanes<T, S>,
@@ -166,13 +167,25 @@ fn hard_row<T: Real, S: Simd>(
     );
     let q = v.div(others, z);
     let p_t = v.div(e_t, z);
-    let scale = v.mul(
-        v.splat(params.class_alpha[target]),
-        focal_factor(v, params, others, z),
-    );
+    let gamma = params.gamma_of_class(v, target);
+    let q_pow_gamma = focal_factor(v, params, gamma, others, z);
+    let scale = v.mul(v.splat(params.class_alpha[target]), q_pow_gamma);
     let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
+    // A match, not `Option::map`: a closure that is not inlined loses the level's features.
+    let poly = match &params.poly {
+        Some(poly) => Some(poly_term(v, poly, gamma, q_pow_gamma, q, p_t)),
+        None => None,
+    };
+    let loss = match poly {
+        Some((term, _)) => v.add(loss, term),
+        None => loss,
+    };
     if let Some(grad) = grad {
-        let c = focal_slope(v, params, scale, ce, q, p_t);
+        let c = focal_slope(v, gamma, scale, ce, q, p_t);
+        let c = match poly {
+            Some((_, slope)) => v.add(c, slope),
+            None => c,
+        };
         let grad_scale = v.splat(params.grad_scale);
         let factor = v.mul(v.neg(v.div(c, z)), grad_scale);
         for chunk in grad.chunks_mut(v.lanes()) {
@@ -237,7 +250,8 @@ fn smoothed_row<T: Real, S: Simd>(
         let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
         let x = v.load(&row[start..start + len]);
         let alpha = v.load(&params.class_alpha[start..start + len]);
-        let (l, g, _, _) = row_terms.class(v, params, index, x, alpha);
+        let gamma = params.gammas_of_classes(v, start, len);
+        let (l, g, _, _) = row_terms.class(v, params, index, x, alpha, gamma);
         let in_row = v.lt(index, classes_v);
         loss.add(v, group, v.select(in_row, l, zero));
         g_sum.add(v, group, v.select(in_row, g, zero));
@@ -246,6 +260,20 @@ fn smoothed_row<T: Real, S: Simd>(
             v.store(&mut grad[start..start + len], g);
         }
     }
+    // Poly-1, from the target class's q and p (the same bits as in the loop above).
+    let (poly_loss, poly_slope) = match &params.poly {
+        Some(poly) => {
+            let alpha = v.splat(params.class_alpha[target]);
+            let gamma = params.gamma_of_class(v, target);
+            let x_t = v.splat(row[target]);
+            let (_, _, q_t, p_t) = row_terms.class(v, params, target_index, x_t, alpha, gamma);
+            let u = v.fma(v.splat(poly.keep), q_t, v.splat(poly.offset));
+            let u_pow_gamma = focal_factor(v, params, gamma, u, one);
+            let (term, slope) = poly_term(v, poly, gamma, u_pow_gamma, u, p_t);
+            (v.first(term).widen(), slope)
+        }
+        None => (0.0, zero),
+    };
     if let Some(grad) = grad {
         let g_sum = v.splat(T::narrow(g_sum.total(v)));
         let (without, largest_index) = without_largest.total(v);
@@ -262,13 +290,24 @@ fn smoothed_row<T: Real, S: Simd>(
             }
             let x = v.load(&row[start..start + len]);
             let alpha = v.load(&params.class_alpha[start..start + len]);
-            let (_, _, q, p) = row_terms.class(v, params, index, x, alpha);
+            let gamma = params.gammas_of_classes(v, start, len);
+            let (_, _, q, p) = row_terms.class(v, params, index, x, alpha, gamma);
             let g = v.load(&grad[start..start + len]);
-            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k.
+            // ∂L/∂x_j = g_j·q_j − p_j·Σ_{k≠j} g_k, and poly-1's `c_poly·q_t` at the target,
+            // `−c_poly·p_j` elsewhere.
             let g_others = v.select(v.eq(index, largest_index), without, v.sub(g_sum, g));
-            let value = v.mul(v.fma(g, q, v.neg(v.mul(p, g_others))), grad_scale);
-            v.store(&mut grad[start..start + len], value);
+            let value = v.fma(g, q, v.neg(v.mul(p, g_others)));
+            let value = if params.poly.is_some() {
+                let is_target = v.eq(index, target_index);
+                v.fma(poly_slope, v.select(is_target, q, v.neg(p)), value)
+            } else {
+                value
+            };
+            v.store(&mut grad[start..start + len], v.mul(value, grad_scale));
         }
     }
-    loss.total(v)
+    match params.poly {
+        Some(_) => loss.total(v) + poly_loss,
+        None => loss.total(v),
+    }
 }

@@ -69,6 +69,7 @@ fn softmax_outputs(
     classes: usize,
     spatial: usize,
     ls: f32,
+    poly: bool,
 ) -> (u64, Vec<u32>, Vec<u32>) {
     let batch = 3;
     let x = inputs(batch * classes * spatial);
@@ -82,12 +83,25 @@ fn softmax_outputs(
         })
         .collect();
     let class_alpha = vec![0.5f32; classes];
+    // A γ per class, and the part of each that rounding to f32 lost.
+    let class_gamma_64: Vec<f64> = (0..classes).map(|j| 1.5 + 0.3 * j as f64).collect();
+    let class_gamma: Vec<f32> = class_gamma_64.iter().map(|&g| g as f32).collect();
+    let class_gamma_low: Vec<f32> = class_gamma_64
+        .iter()
+        .zip(&class_gamma)
+        .map(|(&g, &h)| (g - f64::from(h)) as f32)
+        .collect();
     let params = softmax::Params {
-        gamma: 1.5f32,
-        gamma_low: 0.0,
+        class_gamma: &class_gamma,
+        class_gamma_low: &class_gamma_low,
         integer_gamma: None,
         class_alpha: &class_alpha,
         smoothing: (ls > 0.0).then(|| (1.0 - ls, ls / classes as f32)),
+        poly: poly.then(|| softmax::Poly {
+            epsilon: -0.75,
+            keep: 1.0 - ls,
+            offset: ls * (classes - 1) as f32 / classes as f32,
+        }),
         grad_scale: 1.0,
         ignore_index: -100,
     };
@@ -123,11 +137,11 @@ fn emulated_widths_match_the_scalar_level() {
             }
         }
         for (classes, spatial) in [(3, 1), (7, 1), (4, 5), (2, 17)] {
-            for ls in [0.0, 0.1] {
+            for (ls, poly) in [(0.0, false), (0.1, false), (0.0, true), (0.1, true)] {
                 assert_eq!(
-                    softmax_outputs(Some(width), classes, spatial, ls),
-                    softmax_outputs(None, classes, spatial, ls),
-                    "softmax {width}-bit C {classes} S {spatial} ls {ls}"
+                    softmax_outputs(Some(width), classes, spatial, ls, poly),
+                    softmax_outputs(None, classes, spatial, ls, poly),
+                    "softmax {width}-bit C {classes} S {spatial} ls {ls} poly {poly}"
                 );
             }
         }

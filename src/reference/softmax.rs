@@ -118,47 +118,75 @@ fn focal_factor(q: f64, gamma: f64) -> f64 {
 
 /// Softmax focal loss of one row of logits with target class `target`.
 ///
-/// `class_alpha[k]` is the weight α_k of class k (all ones when α is off). With label
-/// smoothing `ls` the target distribution is `y_k = onehot·(1 − ls) + ls/C` and the loss is
-/// `Σ_k α_k·y_k·(1−p_k)^γ·(−ln p_k)`. When `grad` is given, the gradient with respect to
-/// each logit is written into it.
+/// `class_gamma[k]` and `class_alpha[k]` are the γ_k and α_k of class k (all equal without
+/// per-class values; all ones when α is off). With label smoothing `ls` the target
+/// distribution is `y_k = onehot·(1 − ls) + ls/C` and the loss is
+/// `Σ_k α_k·y_k·(1−p_k)^γ_k·(−ln p_k)`; poly-1's `epsilon` adds `ε·u^(γ_t+1)` with
+/// `u = 1 − Σ_k y_k·p_k = (1 − ls)·(1 − p_t) + ls·(C − 1)/C`. When `grad` is given, the
+/// gradient with respect to each logit is written into it.
 ///
 /// ```
 /// use focal_loss::reference::softmax_focal_row;
 /// let mut grad = [0.0; 2];
 /// // Two equal logits, γ = 0: cross-entropy ln 2, gradient p − onehot.
-/// let loss = softmax_focal_row(&[1.0, 1.0], 0, 0.0, &[1.0, 1.0], 0.0, Some(&mut grad));
+/// let loss = softmax_focal_row(&[1.0, 1.0], 0, &[0.0, 0.0], &[1.0, 1.0], 0.0, 0.0,
+///                              Some(&mut grad));
 /// assert!((loss - std::f64::consts::LN_2).abs() < 1e-16);
 /// assert_eq!(grad, [-0.5, 0.5]);
 /// ```
 pub fn softmax_focal_row(
     logits: &[f64],
     target: usize,
-    gamma: f64,
+    class_gamma: &[f64],
     class_alpha: &[f64],
+    epsilon: f64,
     label_smoothing: f64,
     grad: Option<&mut [f64]>,
 ) -> f64 {
     let row = ShiftedRow::new(logits);
     let classes = logits.len();
+    let smooth = label_smoothing / classes as f64;
+    let t = row.class(target);
+    // Poly-1's term and its slope through p_t (as g_k below for the class terms).
+    let (poly_loss, poly_slope) = if epsilon != 0.0 {
+        let gamma = class_gamma[target];
+        let keep = 1.0 - label_smoothing;
+        let u = keep * t.q + label_smoothing * (classes - 1) as f64 / classes as f64;
+        let u_pow_gamma = focal_factor(u, gamma);
+        (
+            epsilon * u_pow_gamma * u,
+            -epsilon * (gamma + 1.0) * u_pow_gamma * keep * t.p,
+        )
+    } else {
+        (0.0, 0.0)
+    };
+    // Poly-1's part of ∂L/∂x_j: `c·q_t` at the target, `−c·p_j` elsewhere.
+    let poly_grad = |j: usize, p_j: f64| {
+        if j == target {
+            poly_slope * t.q
+        } else {
+            -poly_slope * p_j
+        }
+    };
     if label_smoothing == 0.0 {
-        let t = row.class(target);
-        let q_pow_gamma = focal_factor(t.q, gamma);
-        let scale = class_alpha[target] * q_pow_gamma;
+        let gamma = class_gamma[target];
+        let scale = class_alpha[target] * focal_factor(t.q, gamma);
         if let Some(grad) = grad {
             let c = -scale * (1.0 + gamma * zero_times(t.p, t.ce_over_q()));
             for (j, g) in grad.iter_mut().enumerate() {
-                *g = if j == target {
-                    c * t.q
-                } else {
-                    -c * (row.exponentials[j] / row.total)
-                };
+                let p_j = row.exponentials[j] / row.total;
+                let focal = if j == target { c * t.q } else { -c * p_j };
+                *g = focal + poly_grad(j, p_j);
             }
         }
-        return t.weighted_ce(scale);
+        let loss = t.weighted_ce(scale);
+        return if epsilon != 0.0 {
+            loss + poly_loss
+        } else {
+            loss
+        };
     }
 
-    let smooth = label_smoothing / classes as f64;
     let terms: Vec<ClassTerms> = (0..classes).map(|k| row.class(k)).collect();
     let mut loss = CompensatedSum::default();
     // g_k = w_k · f′(p_k) · p_k, the derivative of the class-k term through p_k.
@@ -169,9 +197,13 @@ pub fn softmax_focal_row(
         } else {
             smooth
         };
+        let gamma = class_gamma[k];
         let scale = class_alpha[k] * y * focal_factor(t.q, gamma);
         loss.add(t.weighted_ce(scale));
         g.push(-scale * (1.0 + gamma * zero_times(t.p, t.ce_over_q())));
+    }
+    if epsilon != 0.0 {
+        loss.add(poly_loss);
     }
     if let Some(grad) = grad {
         for (j, out) in grad.iter_mut().enumerate() {
@@ -182,7 +214,7 @@ pub fn softmax_focal_row(
                     others.add(gk);
                 }
             }
-            *out = g[j] * terms[j].q - terms[j].p * others.value();
+            *out = g[j] * terms[j].q - terms[j].p * others.value() + poly_grad(j, terms[j].p);
         }
     }
     loss.value()
@@ -217,6 +249,10 @@ pub fn softmax_focal<T: Float>(
         SoftmaxAlpha::Uniform(a) => vec![*a; classes],
         SoftmaxAlpha::PerClass(alpha) => alpha.clone(),
     };
+    let class_gamma = match &options.class_gamma {
+        Some(gamma) => gamma.clone(),
+        None => vec![options.gamma; classes],
+    };
     let index = |n: usize, j: usize, s: usize| (n * classes + j) * spatial + s;
     let mut row = vec![0.0f64; classes];
     let mut row_grad = vec![0.0f64; classes];
@@ -237,8 +273,9 @@ pub fn softmax_focal<T: Float>(
                 let value = softmax_focal_row(
                     &row,
                     target as usize,
-                    options.gamma,
+                    &class_gamma,
                     &class_alpha,
+                    options.epsilon,
                     options.label_smoothing,
                     Some(&mut row_grad),
                 );

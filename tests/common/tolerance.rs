@@ -16,7 +16,10 @@
 
 #![allow(dead_code)]
 
-use focal_loss::{Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxAlpha, reference};
+use focal_loss::{
+    Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxAlpha, SoftmaxFocalOptions,
+    SoftmaxShape, reference,
+};
 
 /// `(relative tolerance, tiny)` of the contract of `f32` (`single`) or `f64` at γ.
 pub fn contract(single: bool, gamma: f64) -> (f64, f64) {
@@ -145,59 +148,62 @@ pub fn sigmoid_scales(
 /// The per-logit term scales of a softmax gradient (`logits` the inputs and `want` the
 /// reference's gradient, both in the layout of the logits, as `f64`).
 ///
-/// One-hot rows have no cancelling terms: the row's largest component is the scale. With
-/// smoothing the gradient of a class is `g_j·q_j − p_j·Σ_{k≠j} g_k`, all `g_k ≤ 0` the slopes of
-/// the classes' terms (docs/MATH.md): the scale of component `j` is `|g_j|·q_j + p_j·Σ_{k≠j} |g_k|`
-/// (divided like the gradient), the size of its own two terms, not the row's — a component
-/// whose terms are small must be as accurate as they are. Rows with infinite logits keep the
-/// coarse bound `2·(1+γ)·Σ α_k·y_k`.
-#[allow(clippy::too_many_arguments)]
+/// One-hot rows without poly-1 have no cancelling terms: the row's largest component is the
+/// scale. With smoothing the gradient of a class is `g_j·q_j − p_j·Σ_{k≠j} g_k`, all
+/// `g_k ≤ 0` the slopes of the classes' terms (docs/MATH.md), and poly-1 adds `c·q_t` at the
+/// target and `−c·p_j` elsewhere (of either sign: ε may be negative): the scale of component
+/// `j` is `|g_j|·q_j + p_j·Σ_{k≠j} |g_k|` plus poly-1's `|c|·q_t` or `|c|·p_j` (divided like
+/// the gradient), the size of its own terms, not the row's — a component whose terms are
+/// small must be as accurate as they are. Rows with infinite logits keep the coarse bound
+/// `2·(1+γ)·Σ α_k·y_k` (and `|ε|·(2+γ)`).
 pub fn softmax_grad_scales(
     logits: &[f64],
     want: &[f64],
     targets: &[i32],
-    batch: usize,
-    classes: usize,
-    spatial: usize,
-    gamma: f64,
-    alpha: &SoftmaxAlpha,
-    label_smoothing: f64,
-    ignore_index: i32,
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
     divisor: f64,
 ) -> Vec<f64> {
-    let class_alpha = |k: usize| match alpha {
+    let SoftmaxShape {
+        batch,
+        classes,
+        spatial,
+    } = shape;
+    let label_smoothing = options.label_smoothing;
+    let class_alpha = |k: usize| match &options.alpha {
         SoftmaxAlpha::Off => 1.0,
         SoftmaxAlpha::Uniform(a) => *a,
         SoftmaxAlpha::PerClass(v) => v[k],
     };
+    let class_gamma = |k: usize| options.class_gamma.as_ref().map_or(options.gamma, |g| g[k]);
+    let largest_gamma = (0..classes).map(class_gamma).fold(0.0, f64::max);
     let mut scale = vec![0.0; want.len()];
     for n in 0..batch {
         for s in 0..spatial {
             let index = |j: usize| (n * classes + j) * spatial + s;
             let t = targets[n * spatial + s];
-            if label_smoothing == 0.0 || t == ignore_index {
-                let row_max = (0..classes)
-                    .map(|j| want[index(j)].abs())
-                    .filter(|v| v.is_finite())
-                    .fold(0.0, f64::max);
+            let row_max = (0..classes)
+                .map(|j| want[index(j)].abs())
+                .filter(|v| v.is_finite())
+                .fold(0.0, f64::max);
+            if t == options.ignore_index || (label_smoothing == 0.0 && options.epsilon == 0.0) {
                 for j in 0..classes {
                     scale[index(j)] = row_max;
                 }
                 continue;
             }
+            let t = t as usize;
             let y = |k: usize| {
-                let onehot = if k as i32 == t {
-                    1.0 - label_smoothing
-                } else {
-                    0.0
-                };
+                let onehot = if k == t { 1.0 - label_smoothing } else { 0.0 };
                 onehot + label_smoothing / classes as f64
             };
             let x: Vec<f64> = (0..classes).map(|j| logits[index(j)]).collect();
             if x.iter().any(|v| !v.is_finite()) {
                 let weights: f64 = (0..classes).map(|k| class_alpha(k) * y(k)).sum();
+                let poly = options.epsilon.abs() * (2.0 + largest_gamma);
                 for j in 0..classes {
-                    scale[index(j)] = 2.0 * (1.0 + gamma) * weights / divisor;
+                    scale[index(j)] =
+                        row_max.max(2.0 * (1.0 + largest_gamma) * weights / divisor + poly);
                 }
                 continue;
             }
@@ -211,9 +217,18 @@ pub fn softmax_grad_scales(
                 q[k] = (0..classes).filter(|&j| j != k).map(|j| e[j]).sum::<f64>() / z;
                 let ce = z.ln() - (x[k] - m);
                 let h = if q[k] > 0.0 { ce / q[k] } else { 1.0 };
+                let gamma = class_gamma(k);
                 let focal = if gamma == 0.0 { 1.0 } else { q[k].powf(gamma) };
                 g[k] = class_alpha(k) * y(k) * focal * (1.0 + gamma * p[k] * h);
             }
+            let poly_slope = if options.epsilon != 0.0 {
+                let gamma = class_gamma(t);
+                let keep = 1.0 - label_smoothing;
+                let u = keep * q[t] + label_smoothing * (classes - 1) as f64 / classes as f64;
+                options.epsilon.abs() * (gamma + 1.0) * u.powf(gamma) * keep * p[t]
+            } else {
+                0.0
+            };
             // Σ_{k≠j} g_k as the total minus g_j, except for the largest g (where that cancels).
             let total: f64 = g.iter().sum();
             let largest = (0..classes).fold(0, |a, k| if g[k] > g[a] { k } else { a });
@@ -224,7 +239,8 @@ pub fn softmax_grad_scales(
                 } else {
                     total - g[j]
                 };
-                let terms = g[j] * q[j] + p[j] * others;
+                let poly = poly_slope * if j == t { q[t] } else { p[j] };
+                let terms = g[j] * q[j] + p[j] * others + poly;
                 scale[index(j)] = if terms.is_finite() {
                     terms / divisor
                 } else {

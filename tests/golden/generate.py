@@ -17,7 +17,9 @@ Semantics (see README "Conventions"):
            L_i = w_i·α_t·(1-p_t)^γ·BCE(p, y_s), BCE = -(y_s ln p + (1-y_s) ln(1-p)).
            classes form: [rows, C], t in [0,C) positive class, t = C background, t < 0 ignored.
   softmax: [N, C, S], class j of position s of sample n at (n·C + j)·S + s; target per position,
-           ignore_index ignored; y = onehot(1-ls) + ls/C; L = Σ_k α_k y_k (1-p_k)^γ (-ln p_k).
+           ignore_index ignored; y = onehot(1-ls) + ls/C; L = Σ_k α_k y_k (1-p_k)^γ_k (-ln p_k)
+           (γ_k = γ without per-class γ), plus poly-1's ε·(1 - Σ_k y_k p_k)^(γ_t+1) where ε ≠ 0;
+           such cases list `loss_scale`, the sum of the terms' sizes (ε < 0 cancels).
   reductions: none (per element / position), sum, mean (÷ non-ignored count), normalizer (÷ v).
   grad = d(output loss)/d(logit); hess (sigmoid, reduction none) = d²L_i/dx_i².
 The file format is described in tests/golden.rs.
@@ -140,7 +142,9 @@ def finish(cid, family, dtype, gamma, alpha, ls, reduction, normalizer, count, l
 
 
 def softmax_case(args):
-    (cid, dtype, gamma, alpha, class_alpha, ls, reduction, normalizer, classes, spatial, ignore, xs, ts) = args
+    (cid, dtype, gamma, alpha, class_alpha, ls, reduction, normalizer, classes, spatial, ignore, xs, ts) = args[:13]
+    # Per-class γ and poly-1's ε (optional: the cases before them have neither).
+    class_gamma, epsilon = args[13] if len(args) > 13 else (None, 0.0)
     rnd = f32 if dtype == "f32" else float
     xs = [rnd(x) for x in xs]
     ca = None if class_alpha is None else [rnd(a) for a in class_alpha]
@@ -148,6 +152,7 @@ def softmax_case(args):
     batch = positions // spatial
     idx = lambda n, j, s: (n * classes + j) * spatial + s
     losses = [mp.mpf(0)] * positions
+    loss_scales = [mp.mpf(0)] * positions
     grads = [mp.mpf(0)] * len(xs)
     count = 0
     for n in range(batch):
@@ -163,31 +168,48 @@ def softmax_case(args):
                 ls_m = mp.mpf(ls)
                 yk = [(1 - ls_m if k == t else 0) + ls_m / classes for k in range(classes)]
                 ak = [mp.mpf(1) if (alpha is None and ca is None) else (mp.mpf(alpha) if ca is None else mp.mpf(ca[k])) for k in range(classes)]
-                g = mp.mpf(gamma)
+                gk = [mp.mpf(gamma if class_gamma is None else class_gamma[k]) for k in range(classes)]
+                eps = mp.mpf(epsilon)
 
-                def L(*v):
+                def terms(*v):
+                    """The class terms α_k·y_k·(1-p_k)^γ_k·(-ln p_k) and poly-1's
+                    ε·(1 - Σ_k y_k·p_k)^(γ_t+1), naively."""
                     m = max(v)
                     ex = [mp.exp(vi - m) for vi in v]
                     z = mp.fsum(ex)
-                    total = 0
+                    out = []
                     for k in range(classes):
                         if yk[k] == 0 or ak[k] == 0:
                             continue
                         pk = ex[k] / z
-                        fac = mp.mpf(1) if g == 0 else (1 - pk) ** g
-                        total += ak[k] * yk[k] * fac * (-mp.log(pk))
-                    return total
+                        fac = mp.mpf(1) if gk[k] == 0 else (1 - pk) ** gk[k]
+                        out.append(ak[k] * yk[k] * fac * (-mp.log(pk)))
+                    if eps != 0:
+                        pt_bar = mp.fsum(yk[k] * ex[k] / z for k in range(classes))
+                        out.append(eps * (1 - pt_bar) ** (gk[t] + 1))
+                    return out
+
+                def L(*v):
+                    return mp.fsum(terms(*v))
 
                 point = [mp.mpf(v) for v in row]
                 losses[p_] = L(*point)
+                loss_scales[p_] = mp.fsum(abs(term) for term in terms(*point))
                 for j in range(classes):
                     order = [0] * classes
                     order[j] = 1
                     grads[idx(n, j, s)] = mp.diff(L, point, tuple(order))
     head, loss, grad = finish(cid, "softmax", dtype, gamma, alpha, ls, reduction, normalizer, count, losses, grads)
+    _, loss_scale, _ = finish(cid, "softmax", dtype, gamma, alpha, ls, reduction, normalizer, count, loss_scales, grads)
     lines = header(cid, "softmax", dtype, gamma, alpha if class_alpha is None else None, ls, reduction, normalizer)
     if ca is not None:
         lines.append("class_alpha " + " ".join(num(a) for a in ca))
+    if class_gamma is not None:
+        lines.append("class_gamma " + " ".join(num(g) for g in class_gamma))
+    if epsilon != 0:
+        lines.append("epsilon " + num(epsilon))
+        # The sum of the terms' sizes (poly-1 with ε < 0 can cancel the focal terms).
+        lines.append("loss_scale " + " ".join(num(v) for v in loss_scale))
     lines += head
     lines.append("classes %d" % classes)
     lines.append("spatial %d" % spatial)
@@ -305,6 +327,16 @@ def jobs():
                         xs = wide if big else narrow
                         soft.append(("softmax_rows_" + tag, dtype, gamma, alpha, ca, ls, red, norm, 5, 1, -100, xs, [0, 1, 4, 3, -100, 2]))
         soft.append(("softmax_rows_ignore255_" + dtype, dtype, 2.0, None, None, 0.0, "mean", None, 5, 1, 255, narrow, [0, 255, 4, 3, 2, 255]))
+        # Per-class γ and poly-1 (PolyLoss): rows and channels-first.
+        rows_gamma = [0.5, 2.0, 0.0, 3.7, 1.0]
+        for class_gamma in [None, rows_gamma]:
+            for epsilon in [0.0, 1.0, -1.0]:
+                if class_gamma is None and epsilon == 0.0:
+                    continue
+                for ls in [0.0, 0.1]:
+                    for red, norm in [("none", None), ("mean", None)]:
+                        tag = "%s_cg%d_e%s_ls%s_%s" % (dtype, class_gamma is not None, epsilon, ls, red)
+                        soft.append(("softmax_rows_family_" + tag, dtype, 2.0, None, [0.1, 0.2, 0.3, 0.25, 0.15], ls, red, norm, 5, 1, -100, narrow, [0, 1, 4, 3, -100, 2], (class_gamma, epsilon)))
         # channels-first 2 x 3 x 4
         cf = [0.5, -1.0, 3.0, 0.0, 2.0, 17.0, -3.0, 0.0, -0.5, 0.0, 40.0, 1.0,
               -2.0, 0.0, 1.0, 100.0, 3.0, -17.0, 0.5, 0.0, 0.0, 2.0, -1.0, 0.5]
@@ -314,6 +346,10 @@ def jobs():
                     for red, norm in [("none", None), ("sum", None), ("mean", None), ("mean", 5.0)]:
                         tag = "%s_g%s_a%s_ca%d_ls%s_%s%s" % (dtype, gamma, alpha, ca is not None, ls, red, norm)
                         soft.append(("softmax_cf_" + tag, dtype, gamma, alpha, ca, ls, red, norm, 3, 4, -100, cf, [0, 2, -100, 1, 1, 0, 2, -100]))
+        for class_gamma, epsilon in [([0.5, 3.7, 2.0], 0.0), (None, 1.0), ([0.5, 3.7, 2.0], -1.0)]:
+            for ls in [0.0, 0.2]:
+                tag = "%s_cg%d_e%s_ls%s" % (dtype, class_gamma is not None, epsilon, ls)
+                soft.append(("softmax_cf_family_" + tag, dtype, 2.0, None, None, ls, "none", None, 3, 4, -100, cf, [0, 2, -100, 1, 1, 0, 2, -100], (class_gamma, epsilon)))
     return sig, soft
 
 
