@@ -5,7 +5,7 @@ use crate::calls::{self, Outputs};
 use crate::input::{Case, Problem, Sigmoid, SigmoidMode, Softmax, Targets};
 use crate::model::{self, error_name, round};
 use crate::tolerance;
-use focal_loss::{Float, FocalError, Reduction, SigmoidTargets, SimdLevel};
+use focal_loss::{Float, FocalError, Reduction, SigmoidTargets, SimdLevel, SoftmaxShape};
 
 /// The case's γ (the contract's bound grows with it beyond 8).
 fn gamma_of(case: &Case) -> f64 {
@@ -363,13 +363,8 @@ fn softmax_agrees<T: Float>(case: &Case, s: &Softmax, got: &Outputs) {
             &logits_64,
             want_grad,
             &s.targets,
-            s.batch,
-            s.classes,
-            s.spatial,
-            s.gamma,
-            &s.alpha,
-            s.label_smoothing,
-            s.ignore_index,
+            SoftmaxShape::channels_first(s.batch, s.classes, s.spatial),
+            &calls::softmax_options(s),
             softmax_divisor(s),
         )
     };
