@@ -20,12 +20,12 @@ mod sealed {
 /// ```
 pub trait Float: sealed::Sealed + Real {
     /// The value widened to `f64` (exact).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn to_f64(self) -> f64 {
         self.widen()
     }
     /// The `f64` value rounded to the nearest `Self`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn from_f64(value: f64) -> Self {
         Self::narrow(value)
     }

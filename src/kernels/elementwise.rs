@@ -69,14 +69,14 @@ pub(crate) trait ElementLoss<T: Real>: Sync + Sized {
 
     /// The `e` of the [`Transcendentals`] the element is given for logit `x`: `e^−|x|`,
     /// unless the objective's maths are of another quantity that the logit alone determines.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn exponential<S: Simd, const SOFT: bool>(&self, v: Lanes<T, S>, x: T::V<S>) -> T::V<S> {
         exponential::<T, S, SOFT>(v, x)
     }
 
     /// Runs `run` with this objective, or with an equivalent one that is faster for the
     /// targets (`soft`) and gives the same bits (focal loss at γ = 2).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
         let _ = soft;
         run.run(self)
@@ -182,7 +182,7 @@ impl<T: Real, O: ElementLoss<T>, M: Mode, const SOFT: bool> WithSimd
 
     /// Picks the loop for the kind of targets and lets the objective pick its fastest form
     /// once, so that the loop itself has no branches on them.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
         let Kernel {
             chunk,
@@ -205,7 +205,7 @@ impl<T: Real, O: ElementLoss<T>, M: Mode, const SOFT: bool> WithSimd
 }
 
 /// The loop for targets `Y`, with the objective in the form it picks for them.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn specialized<
     T: Real,
     S: Simd,
@@ -245,7 +245,7 @@ impl<T: Real, S: Simd, Y: TargetSource<T>, M: Mode, const SOFT: bool> RunObjecti
 {
     type Output = f64;
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn run<O: ElementLoss<T>>(self, objective: &O) -> f64 {
         self.simd.vectorize(Loop::<T, O, Y, M, SOFT> {
             chunk: self.chunk,
@@ -272,7 +272,7 @@ impl<T: Real, O: ElementLoss<T>, Y: TargetSource<T>, M: Mode, const SOFT: bool> 
 {
     type Output = f64;
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
         let Loop {
             chunk,
@@ -285,7 +285,7 @@ impl<T: Real, O: ElementLoss<T>, Y: TargetSource<T>, M: Mode, const SOFT: bool> 
     }
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn run<T: Real, S: Simd, O: ElementLoss<T>, Y: TargetSource<T>, M: Mode, const SOFT: bool>(
     simd: S,
     chunk: Chunk<'_, T>,
@@ -403,7 +403,7 @@ fn run<T: Real, S: Simd, O: ElementLoss<T>, Y: TargetSource<T>, M: Mode, const S
 }
 
 /// One vector of elements through the objective: soft targets (smoothed here) or hard ones.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn element<T: Real, S: Simd, O: ElementLoss<T>, M: Mode, const SOFT: bool>(
     v: Lanes<T, S>,
     params: &DriverParams<T>,
@@ -451,7 +451,7 @@ fn element<T: Real, S: Simd, O: ElementLoss<T>, M: Mode, const SOFT: bool>(
 }
 
 /// `value` in the active lanes, 0 in the others (padding, ignored elements).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn only_active<T: Real, S: Simd>(
     v: Lanes<T, S>,
     active: Option<T::M<S>>,
@@ -464,7 +464,7 @@ fn only_active<T: Real, S: Simd>(
 }
 
 /// The weights of lanes `start .. start + len`, if any.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn load_weights<T: Real, S: Simd>(
     v: Lanes<T, S>,
     weights: Option<&[T]>,
@@ -486,7 +486,7 @@ struct Outputs<'a, T> {
 
 /// Weights, masks, sums and stores the results of the `len` lanes at `start`.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn finish<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &DriverParams<T>,
@@ -528,7 +528,7 @@ fn finish<T: Real, S: Simd>(
 /// `weight·value` (0 where the weight is 0, even for an infinite value), or `value`.
 /// (Functions, not closures, in the kernels: a closure that is not inlined is compiled
 /// without the SIMD level's target features, and every vector operation in it becomes a call.)
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn weighted<T: Real, S: Simd>(v: Lanes<T, S>, weight: Option<T::V<S>>, value: T::V<S>) -> T::V<S> {
     match weight {
         Some(w) => v.zero_times(w, value),
@@ -553,7 +553,7 @@ pub(crate) trait TargetSource<T: Real>: Copy {
 pub(crate) struct SoftTargets<'a, T>(pub &'a [T]);
 
 impl<T: Real> TargetSource<T> for SoftTargets<'_, T> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn load<S: Simd>(
         self,
         v: Lanes<T, S>,
@@ -570,7 +570,7 @@ impl<T: Real> TargetSource<T> for SoftTargets<'_, T> {
 pub(crate) struct LabelTargets<'a>(pub &'a [u8]);
 
 impl<T: Real> TargetSource<T> for LabelTargets<'_> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn load<S: Simd>(
         self,
         v: Lanes<T, S>,
@@ -604,7 +604,7 @@ pub(crate) struct ClassTargets<'a> {
 }
 
 impl<T: Real> TargetSource<T> for ClassTargets<'_> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn load<S: Simd>(
         self,
         v: Lanes<T, S>,
@@ -650,7 +650,7 @@ pub(crate) struct Transcendentals<V> {
 
 /// `e^−|x|`. For hard targets it is finite for a NaN `x` (the objective's hard path patches
 /// NaN lanes itself, and a `max` clamp is cheaper than a blend); soft targets keep the NaN.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn exponential<T: Real, S: Simd, const SOFT: bool>(v: Lanes<T, S>, x: T::V<S>) -> T::V<S> {
     let minus_abs_x = v.bit_or(x, v.c(-0.0));
     if SOFT {
@@ -661,7 +661,7 @@ fn exponential<T: Real, S: Simd, const SOFT: bool>(v: Lanes<T, S>, x: T::V<S>) -
 }
 
 /// The objective's [`ElementLoss::exponential`]s of the two vectors at `start`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn exponentials_of_pair<T: Real, S: Simd, O: ElementLoss<T>, const SOFT: bool>(
     v: Lanes<T, S>,
     objective: &O,
@@ -677,7 +677,7 @@ fn exponentials_of_pair<T: Real, S: Simd, O: ElementLoss<T>, const SOFT: bool>(
 }
 
 /// The [`Transcendentals`] of `e = e^−|x|`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn transcendentals_of_exponential<T: Real, S: Simd>(
     v: Lanes<T, S>,
     e: T::V<S>,

@@ -91,7 +91,7 @@ impl<T: Real, G> Focal<T, G> {
 }
 
 impl<T: Real, G: FocusingPower> ElementLoss<T> for Focal<T, G> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn hard<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -102,7 +102,7 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Focal<T, G> {
         hard_element::<T, S, M, G>(v, self, x, y, t, None)
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn soft<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -115,7 +115,7 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Focal<T, G> {
 
     /// Hard targets at γ = 2 (the default of every focal loss) get a loop without the
     /// choice of γ.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
         if !G::TWO && !soft && self.integer_gamma == Some(2) {
             run.run(&self.with_power::<GammaTwo>())
@@ -134,7 +134,7 @@ pub(crate) struct Poly1Focal<T, G = AnyGamma> {
 }
 
 impl<T: Real, G: FocusingPower> ElementLoss<T> for Poly1Focal<T, G> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn hard<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -145,7 +145,7 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Poly1Focal<T, G> {
         hard_element::<T, S, M, G>(v, &self.focal, x, y, t, Some(self.epsilon))
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn soft<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -156,7 +156,7 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Poly1Focal<T, G> {
         soft_element::<T, S, M, G>(v, &self.focal, x, y, t, Some(self.epsilon))
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
         if !G::TWO && !soft && self.focal.integer_gamma == Some(2) {
             run.run(&Poly1Focal {
@@ -172,7 +172,7 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Poly1Focal<T, G> {
 /// `q^γ` where `ln q = ln_w − l`: by multiplication for γ ∈ {0, 1, 2, 3}, else
 /// `exp(γ·ln_w − γ·l)` with the exponent carried as a rounded part and its error, so that
 /// `exp` sees it to better than an ulp of its result (`γ·ln_w` reaches several hundred).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn focal_factor<T: Real, S: Simd, G: FocusingPower>(
     v: Lanes<T, S>,
     params: &Focal<T, G>,
@@ -216,7 +216,7 @@ fn focal_factor<T: Real, S: Simd, G: FocusingPower>(
 // Matches rather than `Option::map` closures: a closure that is not inlined is compiled
 // without the SIMD level's target features (see `weighted` in the driver).
 #[allow(clippy::manual_map)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn hard_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
     v: Lanes<T, S>,
     params: &Focal<T, G>,
@@ -332,7 +332,7 @@ pub(super) fn hard_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
 /// `poly`: poly-1's ε, whose term `ε·q^(γ+1)` adds `ε·(γ+1)·q^(γ+1)·ℓ′` to the gradient and
 /// `ε·(γ+1)·q^(γ+1)·((γ+1)·ℓ′² + ℓ″)` to the Hessian.
 #[allow(clippy::manual_map)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn soft_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
     v: Lanes<T, S>,
     params: &Focal<T, G>,

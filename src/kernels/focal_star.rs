@@ -70,7 +70,7 @@ impl<T: Real, const SHIFTED: bool> FocalStar<T, SHIFTED> {
 
 impl<T: Real, const SHIFTED: bool> ElementLoss<T> for FocalStar<T, SHIFTED> {
     /// `e^−γ·|x|`, with the rounding of `γ·|x|` carried into `exp`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn exponential<S: Simd, const SOFT: bool>(&self, v: Lanes<T, S>, x: T::V<S>) -> T::V<S> {
         if SHIFTED || SOFT {
             // Not used: the element forms its own.
@@ -83,7 +83,7 @@ impl<T: Real, const SHIFTED: bool> ElementLoss<T> for FocalStar<T, SHIFTED> {
         v.exp_nonpositive(v.neg(high), Some(v.neg(low)))
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn hard<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -122,7 +122,7 @@ impl<T: Real, const SHIFTED: bool> ElementLoss<T> for FocalStar<T, SHIFTED> {
         )
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn soft<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -142,7 +142,7 @@ impl<T: Real, const SHIFTED: bool> ElementLoss<T> for FocalStar<T, SHIFTED> {
     }
 
     /// A shift (β ≠ 0) takes the element's own transcendentals, chosen once.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
         let _ = soft;
         if !SHIFTED && self.beta.widen() != 0.0 {
@@ -154,7 +154,7 @@ impl<T: Real, const SHIFTED: bool> ElementLoss<T> for FocalStar<T, SHIFTED> {
 }
 
 /// Any target and shift: `u = β − γ·(1 − 2y)·x` in two parts, then its transcendentals.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn general<T: Real, S: Simd, M: Mode, const SHIFTED: bool>(
     v: Lanes<T, S>,
     params: &FocalStar<T, SHIFTED>,
@@ -219,7 +219,7 @@ fn general<T: Real, S: Simd, M: Mode, const SHIFTED: bool>(
 /// The outputs from `softplus(−u)/γ`, `σ(−u)` and `σ(u)·σ(−u)`: the gradient's sign is that
 /// of `1 − 2y`, `(1 − 2y)²` scales the Hessian. A zero α_t gives 0, also at infinite logits.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn finish<T: Real, S: Simd, M: Mode>(
     v: Lanes<T, S>,
     x: T::V<S>,

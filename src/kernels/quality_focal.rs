@@ -37,7 +37,7 @@ impl<T: Real> QualityFocal<T> {
 }
 
 impl<T: Real> ElementLoss<T> for QualityFocal<T> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn hard<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -48,7 +48,7 @@ impl<T: Real> ElementLoss<T> for QualityFocal<T> {
         hard_element::<T, S, M, _>(v, &self.focal, x, y, t, None)
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn soft<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,

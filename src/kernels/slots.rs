@@ -15,7 +15,7 @@ pub(crate) struct LaneSum<V> {
 }
 
 impl<V: Copy> LaneSum<V> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn new<T: Real<V<S> = V>, S: Simd>(v: Lanes<T, S>) -> Self {
         Self {
             sum: v.c(0.0),
@@ -23,7 +23,7 @@ impl<V: Copy> LaneSum<V> {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn add<T: Real<V<S> = V>, S: Simd>(&mut self, v: Lanes<T, S>, value: V) {
         let y = v.sub(value, self.compensation);
         let t = v.add(self.sum, y);
@@ -37,14 +37,14 @@ impl<V: Copy> LaneSum<V> {
     }
 
     /// The sum in the element type (the compensation folded in).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn value<T: Real<V<S> = V>, S: Simd>(&self, v: Lanes<T, S>) -> V {
         // An infinite sum minus its capped compensation stays infinite.
         v.sub(self.sum, self.compensation)
     }
 
     /// The sum's two parts `(sum, compensation)`: `sum − compensation` is the value.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn parts(&self) -> (V, V) {
         (self.sum, self.compensation)
     }
@@ -58,7 +58,7 @@ pub(crate) struct SlotSum<T: Real, S: Simd> {
 }
 
 impl<T: Real, S: Simd> SlotSum<T, S> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn new(v: Lanes<T, S>) -> Self {
         Self {
             slots: [LaneSum::new(v); SLOTS],
@@ -66,19 +66,19 @@ impl<T: Real, S: Simd> SlotSum<T, S> {
     }
 
     /// Adds the vector of group `group` of the current block.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn add(&mut self, v: Lanes<T, S>, group: usize, value: T::V<S>) {
         self.slots[group].add(v, value);
     }
 
     /// The total, combined in a fixed order in `f64`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn total(&self, v: Lanes<T, S>) -> f64 {
         pairwise(self.slot_values(v))
     }
 
     /// Each slot's compensated value in `f64`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn slot_values(&self, v: Lanes<T, S>) -> [f64; SLOTS] {
         let lanes = v.lanes();
         let mut sums = [T::default(); SLOTS];
@@ -93,7 +93,7 @@ impl<T: Real, S: Simd> SlotSum<T, S> {
 }
 
 /// The 16 slot values added pairwise, ((0+1)+(2+3)) + …: the same tree for every width.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn pairwise(mut level: [f64; SLOTS]) -> f64 {
     let mut width = SLOTS;
     while width > 1 {
@@ -115,7 +115,7 @@ pub(crate) struct SlotSumWithoutLargest<T: Real, S: Simd> {
 }
 
 impl<T: Real, S: Simd> SlotSumWithoutLargest<T, S> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn new(v: Lanes<T, S>) -> Self {
         Self {
             without: SlotSum::new(v),
@@ -125,7 +125,7 @@ impl<T: Real, S: Simd> SlotSumWithoutLargest<T, S> {
     }
 
     /// Adds the values of group `group` of the current block, whose indices are `index`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn add(&mut self, v: Lanes<T, S>, group: usize, value: T::V<S>, index: T::V<S>) {
         let larger = v.lt(value, self.largest[group]);
         self.without
@@ -136,7 +136,7 @@ impl<T: Real, S: Simd> SlotSumWithoutLargest<T, S> {
 
     /// The sum without the most negative value, and that value's index (−1 when every value
     /// was 0).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn total(&self, v: Lanes<T, S>) -> (f64, f64) {
         let lanes = v.lanes();
         let mut largest = [T::default(); SLOTS];
@@ -164,7 +164,7 @@ impl<T: Real, S: Simd> SlotSumWithoutLargest<T, S> {
 }
 
 /// `[0, 1, …, LANES − 1]` as a vector: compared with a length it masks a partial vector.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn lane_index<T: Real, S: Simd>(v: Lanes<T, S>) -> T::V<S> {
     let values: [T; SLOTS] = core::array::from_fn(|j| T::narrow(j as f64));
     v.load(&values)
@@ -178,7 +178,7 @@ pub(crate) struct OrderedSum {
 }
 
 impl OrderedSum {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn add(&mut self, value: f64) {
         let t = self.sum + value;
         self.compensation += if self.sum.abs() >= value.abs() {

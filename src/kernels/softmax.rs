@@ -55,7 +55,7 @@ pub(crate) struct Gamma<V> {
 
 impl<T: Real> Params<'_, T> {
     /// γ of class `class` in every lane.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn gamma_of_class<S: Simd>(&self, v: Lanes<T, S>, class: usize) -> Gamma<T::V<S>> {
         Gamma {
             high: v.splat(self.class_gamma[class]),
@@ -64,7 +64,7 @@ impl<T: Real> Params<'_, T> {
     }
 
     /// γ of classes `start .. start + len`, one per lane.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn gammas_of_classes<S: Simd>(
         &self,
         v: Lanes<T, S>,
@@ -113,7 +113,7 @@ struct Layout {
 
 impl Layout {
     /// Index of class `j` of `position`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn index(self, position: usize, j: usize) -> usize {
         if self.spatial == 1 {
             return position * self.classes + j;
@@ -123,12 +123,12 @@ impl Layout {
     }
 
     /// Whether the lanes are consecutive in memory (same sample, channels-first).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn contiguous(self, lanes: Lanes1D) -> bool {
         self.spatial > 1 && lanes.position % self.spatial + lanes.len <= self.spatial
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn load<T: Real, S: Simd>(
         self,
         v: Lanes<T, S>,
@@ -148,7 +148,7 @@ impl Layout {
         }
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn store<T: Real, S: Simd>(
         self,
         v: Lanes<T, S>,
@@ -173,7 +173,7 @@ impl Layout {
 impl<T: Real> WithSimd for Kernel<'_, '_, T> {
     type Output = f64;
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
         let v = Lanes::<T, S>::new(simd);
         let lanes = v.lanes();
@@ -256,7 +256,7 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
 }
 
 /// The row maximum of each lane, NaN when any of its logits is NaN.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn row_max<T: Real, S: Simd>(
     v: Lanes<T, S>,
     layout: Layout,
@@ -274,7 +274,7 @@ fn row_max<T: Real, S: Simd>(
 }
 
 /// `(e^(x − m), x − m rounded, its rounding error)`: 1 where `x = m` (also infinite).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn shifted_exp<T: Real, S: Simd>(
     v: Lanes<T, S>,
     x: T::V<S>,
@@ -294,7 +294,7 @@ pub(crate) fn shifted_exp<T: Real, S: Simd>(
 }
 
 /// `q^γ = (num/den)^γ`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn focal_factor<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<'_, T>,
@@ -319,7 +319,7 @@ pub(crate) fn focal_factor<T: Real, S: Simd>(
 
 /// `−scale·(1 + γ·p·h)` with `h = CE/q` (1 where `q = 0`, its limit) and `p·h = 0` where
 /// `p = 0`: the derivative of a class's focal term through its probability, times `p`.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn focal_slope<T: Real, S: Simd>(
     v: Lanes<T, S>,
     gamma: Gamma<T::V<S>>,
@@ -338,7 +338,7 @@ pub(crate) fn focal_slope<T: Real, S: Simd>(
 /// overflows although both are finite (logits near ±MAX): there CE is beyond the type but
 /// `scale·ln Z + 2·scale·(m/2 − x/2)` is representable wherever the product is.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn weighted_ce<T: Real, S: Simd>(
     v: Lanes<T, S>,
     scale: T::V<S>,
@@ -365,7 +365,7 @@ pub(crate) fn weighted_ce<T: Real, S: Simd>(
 /// Poly-1's loss term `ε·u^(γ+1)` and its slope `c_poly = −ε·(γ+1)·u^γ·keep·p_t`, which
 /// joins a position's `c` (gradient `c·q_t` at the target, `−c·p_j` elsewhere); `u = q_t`
 /// and `keep = 1` for one-hot targets.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 pub(crate) fn poly_term<T: Real, S: Simd>(
     v: Lanes<T, S>,
     poly: &Poly<T>,
@@ -386,7 +386,7 @@ pub(crate) fn poly_term<T: Real, S: Simd>(
 
 /// One-hot targets: returns the position losses; writes the gradient when asked.
 #[allow(clippy::too_many_arguments, clippy::manual_map)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn hard<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<'_, T>,
@@ -467,7 +467,7 @@ fn hard<T: Real, S: Simd>(
 
 /// Label smoothing: every class has weight `α_k·y_k`.
 #[allow(clippy::too_many_arguments)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn smoothed<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<'_, T>,
@@ -589,7 +589,7 @@ impl<V: Copy> SmoothedTerms<V> {
     /// slopes `g_k`, `q_k` and `p_k`. (A method, not a closure: closures do not inherit the
     /// SIMD level's target features when they are not inlined.)
     #[allow(clippy::too_many_arguments)]
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn class<T: Real<V<S> = V>, S: Simd>(
         &self,
         v: Lanes<T, S>,

@@ -27,7 +27,7 @@ struct Vectors {
 }
 
 impl Vectors {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn new(classes: usize, lanes: usize) -> Self {
         Self {
             classes,
@@ -41,7 +41,7 @@ impl Vectors {
 impl Iterator for Vectors {
     type Item = (usize, usize, usize);
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn next(&mut self) -> Option<Self::Item> {
         if self.block >= self.classes {
             return None;
@@ -61,7 +61,7 @@ impl Iterator for Vectors {
 impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
     type Output = f64;
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
         let v = Lanes::<T, S>::new(simd);
         let Chunk {
@@ -99,7 +99,7 @@ impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
 }
 
 /// The maximum of a row, NaN when it holds a NaN.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn row_max<T: Real, S: Simd>(v: Lanes<T, S>, row: &[T]) -> T {
     let mut m = v.c(f64::NEG_INFINITY);
     let mut nan = v.c(0.0);
@@ -130,7 +130,7 @@ fn row_max<T: Real, S: Simd>(v: Lanes<T, S>, row: &[T]) -> T {
 }
 
 #[allow(clippy::manual_map)]
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn hard_row<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<'_, T>,
@@ -197,7 +197,7 @@ fn hard_row<T: Real, S: Simd>(
     v.first(loss).widen()
 }
 
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn smoothed_row<T: Real, S: Simd>(
     v: Lanes<T, S>,
     params: &Params<'_, T>,

@@ -25,7 +25,7 @@ impl<T: Real> Varifocal<T> {
 }
 
 /// `α·negative` for targets of 0, `positive` elsewhere (a zero α also at an infinite loss).
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn by_target<T: Real, S: Simd>(
     v: Lanes<T, S>,
     y: T::V<S>,
@@ -48,7 +48,7 @@ fn by_target<T: Real, S: Simd>(
 
 impl<T: Real> ElementLoss<T> for Varifocal<T> {
     /// Labels: a positive is plain cross-entropy (y = 1).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn hard<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,
@@ -72,7 +72,7 @@ impl<T: Real> ElementLoss<T> for Varifocal<T> {
         by_target(v, y, self.alpha, negative, positive)
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn soft<S: Simd, M: Mode>(
         &self,
         v: Lanes<T, S>,

@@ -71,7 +71,7 @@ impl SimdLevel {
     }
 
     /// Runs `op` at this level; the caller has checked that it is available.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn run<Op: WithSimd>(self, op: Op) -> Op::Output {
         match self {
             #[cfg(target_arch = "x86_64")]
@@ -180,7 +180,7 @@ impl Dispatch {
         Self::Level(simd_level())
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub(crate) fn run<Op: WithSimd>(self, op: Op) -> Op::Output {
         match self {
             Self::Level(level) => level.run(op),

@@ -97,7 +97,7 @@ pub(crate) struct Lanes<T: Real, S: Simd> {
 }
 
 impl<T: Real, S: Simd> Lanes<T, S> {
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn new(simd: S) -> Self {
         Self {
             simd,
@@ -106,84 +106,84 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     }
 
     /// Whether `T` is `f32` (selects polynomial degrees and constants at compile time).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn single(self) -> bool {
         core::mem::size_of::<T>() == 4
     }
 
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn lanes(self) -> usize {
         T::lanes::<S>()
     }
     /// A constant, rounded to `T`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn c(self, value: f64) -> T::V<S> {
         T::splat(self.simd, T::narrow(value))
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn splat(self, value: T) -> T::V<S> {
         T::splat(self.simd, value)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn add(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         T::add(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn sub(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         T::sub(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn mul(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         T::mul(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn div(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         T::div(self.simd, a, b)
     }
     /// `a·b + c`, fused.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn fma(self, a: T::V<S>, b: T::V<S>, c: T::V<S>) -> T::V<S> {
         T::mul_add(self.simd, a, b, c)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn abs(self, a: T::V<S>) -> T::V<S> {
         T::abs(self.simd, a)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn neg(self, a: T::V<S>) -> T::V<S> {
         self.mul(a, self.c(-1.0))
     }
     /// See [`Real::min`] for NaN.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn min(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         T::min(self.simd, a, b)
     }
     /// See [`Real::max`] for NaN.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn max(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         T::max(self.simd, a, b)
     }
     /// The bitwise exclusive or of two vectors' bit patterns (with a sign-only operand: a
     /// sign flip).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn bit_xor(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         let s = self.simd;
         T::from_bits(s, T::xor_bits(s, T::to_bits(s, a), T::to_bits(s, b)))
     }
     /// The bitwise or of two vectors' bit patterns.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn bit_or(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         let s = self.simd;
         T::from_bits(s, T::or_bits(s, T::to_bits(s, a), T::to_bits(s, b)))
     }
     /// The bitwise and of two vectors' bit patterns.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn bit_and(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         let s = self.simd;
         T::from_bits(s, T::and_bits(s, T::to_bits(s, a), T::to_bits(s, b)))
     }
     /// Whether any lane of `mask` is set.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn any(self, mask: T::M<S>) -> bool {
         // Masks are all-ones lanes (vector levels), bit masks (AVX-512) or bools (scalar):
         // any set bit is a set lane. Read as one integer where the size allows (one test
@@ -207,7 +207,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     }
     /// `(mask ? b : a, mask ? a : b)`: `a` and `b` trade places where `mask` is set. With
     /// all-ones vector masks as four bit operations instead of two blends.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn swap_where(self, mask: T::M<S>, a: T::V<S>, b: T::V<S>) -> (T::V<S>, T::V<S>) {
         if core::mem::size_of::<T::M<S>>() == core::mem::size_of::<T::V<S>>() {
             let s = self.simd;
@@ -222,50 +222,50 @@ impl<T: Real, S: Simd> Lanes<T, S> {
             (self.select(mask, b, a), self.select(mask, a, b))
         }
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn lt(self, a: T::V<S>, b: T::V<S>) -> T::M<S> {
         T::less_than(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn gt(self, a: T::V<S>, b: T::V<S>) -> T::M<S> {
         T::greater_than(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn ge(self, a: T::V<S>, b: T::V<S>) -> T::M<S> {
         T::greater_equal(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn eq(self, a: T::V<S>, b: T::V<S>) -> T::M<S> {
         T::equal(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn and(self, a: T::M<S>, b: T::M<S>) -> T::M<S> {
         T::and_mask(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn or(self, a: T::M<S>, b: T::M<S>) -> T::M<S> {
         T::or_mask(self.simd, a, b)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn not(self, a: T::M<S>) -> T::M<S> {
         T::not_mask(self.simd, a)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn select(self, mask: T::M<S>, if_true: T::V<S>, if_false: T::V<S>) -> T::V<S> {
         T::select(self.simd, mask, if_true, if_false)
     }
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn is_nan(self, a: T::V<S>) -> T::M<S> {
         self.not(self.eq(a, a))
     }
     /// `max(a, 0)`, NaN-propagating.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn positive_part(self, a: T::V<S>) -> T::V<S> {
         self.select(self.lt(a, self.c(0.0)), self.c(0.0), a)
     }
     /// `a·b`, except that an exact 0 times an infinity is 0 (the limit of every such
     /// product in the losses); NaN in either still gives NaN.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn zero_times(self, a: T::V<S>, b: T::V<S>) -> T::V<S> {
         let zero = self.c(0.0);
         let has_zero = self.or(self.eq(a, zero), self.eq(b, zero));
@@ -273,7 +273,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         self.select(self.and(has_zero, self.not(has_nan)), zero, self.mul(a, b))
     }
     /// The first `min(len, LANES)` values of `slice`; missing lanes are 0.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn load(self, slice: &[T]) -> T::V<S> {
         let lanes = self.lanes();
         if slice.len() >= lanes {
@@ -284,7 +284,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         }
     }
     /// Stores the first `min(len, LANES)` lanes into `slice`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn store(self, slice: &mut [T], value: T::V<S>) {
         let lanes = self.lanes();
         if slice.len() >= lanes {
@@ -295,7 +295,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
         }
     }
     /// The first lane.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn first(self, value: T::V<S>) -> T {
         let mut out = [T::default()];
         self.store(&mut out, value);
@@ -306,7 +306,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// so the scaled coefficients are exact): pairs `c_2j + c_2j+1·x`, then Horner's rule
     /// in `x²`. Half the dependent steps of Horner's rule in `x` (the kernels are bound by
     /// the length of their dependency chains), and as accurate for the series used here.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn polynomial(self, x: T::V<S>, coefficients: &[f64], scale: f64) -> T::V<S> {
         // A loop, not a fold: closures are not guaranteed to get the target features.
         let x2 = self.mul(x, x);
@@ -326,7 +326,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
 
     /// `2^(k + offset)` from `t = k + ROUNDING_MAGIC` (k an integer held in the low mantissa
     /// bits): the exponent field `(k + offset + bias) << MANTISSA_BITS`, built in integers.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn power_of_two(self, t: T::V<S>, offset: i32) -> T::V<S> {
         let s = self.simd;
         let magic_bits = T::narrow(T::ROUNDING_MAGIC).widen();
@@ -346,7 +346,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
 
     /// `e^x`. Max error 1 ulp (f32 and f64, measured), correctly rounded into the subnormal
     /// range, `+∞` above `ln(MAX)`, `0` below the smallest subnormal, NaN for NaN.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn exp(self, x: T::V<S>) -> T::V<S> {
         self.exp_with_tail(x, self.c(0.0))
     }
@@ -354,7 +354,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// `e^(x + tail)` where `tail` is a small correction of `x` (the rounding error of the
     /// product or difference that produced `x`): it is folded into the reduced argument, so
     /// the result is as accurate as if `x + tail` had been exact.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn exp_with_tail(self, x: T::V<S>, tail: T::V<S>) -> T::V<S> {
         let (max_arg, min_arg) = if self.single() {
             (89.0, -104.0)
@@ -376,7 +376,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// `p = scale·e^r` (`scale` a power of two that keeps `p` normal, folded into the
     /// polynomial's coefficients: the product is exact and costs nothing), with
     /// `t = k + ROUNDING_MAGIC` (the bits [`Self::power_of_two`] reads).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn exp_reduced(
         self,
         x: T::V<S>,
@@ -414,7 +414,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// of this kind. Cheaper: no upper clamp, and `p·2^k` as one product `(2^−64·p)·2^(k+64)`
     /// of two normal numbers, rounded once, also into the subnormal range. Max error 1 ulp
     /// (f32 exhaustively).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn exp_nonpositive(self, x: T::V<S>, tail: Option<T::V<S>>) -> T::V<S> {
         let min_arg = self.c(self.exp_min_arg());
         let below = self.lt(x, min_arg);
@@ -432,7 +432,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// `e^x` for `x ≤ 0` with the same bits as [`Self::exp_nonpositive`] (no tail), for
     /// callers that handle NaN lanes themselves: a NaN `x` gives a finite value here. The
     /// lower clamp is one `max` instead of a compare and a blend.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn exp_nonpositive_not_nan(self, x: T::V<S>) -> T::V<S> {
         // `max(x, c)` gives c for a NaN x on every level (the constant is the second operand).
         let x = self.max(x, self.c(self.exp_min_arg()));
@@ -440,7 +440,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     }
 
     /// Below this argument `e^x` rounds to 0 (half the smallest subnormal).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn exp_min_arg(self) -> f64 {
         if self.single() { -104.0 } else { -746.0 }
     }
@@ -448,7 +448,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// `e^(x + tail)` for `exp_min_arg ≤ x ≤ 0`: `p·2^k` as `(2^−64·p)·2^(k+64)`, where
     /// `2^−64·p` is exact (and comes from the polynomial at no cost) and the product rounds
     /// once, also into the subnormal range.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn exp_nonpositive_clamped(self, x: T::V<S>, tail: Option<T::V<S>>) -> T::V<S> {
         let unscale = (-(EXP_SCALE_OFFSET as f64)).exp2();
         let (t, _, p) = self.exp_reduced(x, tail, unscale);
@@ -459,7 +459,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// factors are normal numbers, so the result is rounded once, also when it is subnormal
     /// or overflows. `k` is clamped to where that holds (beyond it the result is 0 or ∞
     /// for any `p` in `[2^-2, 2^2]`).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn scale_by_power_of_two(self, p: T::V<S>, k: T::V<S>) -> T::V<S> {
         let (low, high) = if self.single() {
             (-252.0, 254.0)
@@ -480,7 +480,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// `k·ln 2 + ln(1 + f) + extra` for an exact `f` with `s = f/(2+f)`, `|s| ≤ 0.2`, and a
     /// small `extra` (fdlibm's scheme): `ln(1+f) = f − f²/2 + s·(f²/2 + R(s²))`, the large
     /// term exact and the corrections small, `ln 2` split so that `k·ln2_hi` is exact.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn ln_reduced(self, k: T::V<S>, f: T::V<S>, extra: T::V<S>) -> T::V<S> {
         let s = self.div(f, self.add(self.c(2.0), f));
         let z = self.mul(s, s);
@@ -509,7 +509,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// and `ln(1+u) = 2·atanh(s) = 2s + s³·R(s²)` with `s ≤ 1/3`.
     /// Max error (measured; `exhaustive_f32_accuracy` for f32) against the exact `u`:
     /// `ln(1+u)` 2 ulp, the reciprocal 1 ulp (f32; `1 + u` rounds) and 3 ulp (f64).
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn ln_1p_unit_and_reciprocal(self, u: T::V<S>) -> (T::V<S>, T::V<S>) {
         let one_plus = self.add(self.c(1.0), u);
         if self.single() {
@@ -534,7 +534,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// `ln x = k·ln 2 + ρ` for a positive normal or subnormal `x`, with `k` an integer and
     /// `ρ = ln m ∈ [−ln√2, ln√2]` (within 1 ulp of ρ): the two parts keep `ln x` to better
     /// than an ulp of `ln x` itself, which `x^γ = e^(γ·ln x)` needs.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn ln_parts(self, x: T::V<S>) -> (T::V<S>, T::V<S>) {
         let s = self.simd;
         let mantissa_bits = T::MANTISSA_BITS;
@@ -573,7 +573,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
 
     /// `ln x` for `x ≥ 0` (subnormals included): `−∞` at 0, `+∞` at `+∞`, NaN below 0 or for
     /// NaN. Max error 1 ulp.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn ln(self, x: T::V<S>) -> T::V<S> {
         let (k, rho) = self.ln_parts(x);
         let result = self.ln_reduced(k, self.c(0.0), rho);
@@ -591,7 +591,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     /// `K = k_n − k_d`; `γ·K = n + frac` exactly (`n` an integer), and the result is
     /// `e^(frac·ln 2 + γ·(ρ_n − ρ_d))·2^n`, whose exponent is small and accurate.
     /// `gamma_low` is the part of γ lost by rounding it to `T`.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn pow_ratio(
         self,
         num: T::V<S>,
@@ -632,7 +632,7 @@ impl<T: Real, S: Simd> Lanes<T, S> {
     }
 
     /// `ln(1 + u)` for any `u ≥ 0`. Max error 2 ulp.
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     pub fn ln_1p(self, u: T::V<S>) -> T::V<S> {
         let one = self.c(1.0);
         let w = self.add(one, u);

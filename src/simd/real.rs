@@ -94,15 +94,15 @@ macro_rules! impl_real {
 
                 const NAME: &'static str = stringify!($t);
                 const MAX: Self = <$t>::MAX;
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn widen(self) -> f64 {
                     self as f64
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn narrow(value: f64) -> Self {
                     value as $t
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn from_u8(value: u8) -> Self {
                     value as $t
                 }
@@ -110,31 +110,31 @@ macro_rules! impl_real {
                 const EXPONENT_BIAS: u64 = $bias;
                 const ROUNDING_MAGIC: f64 = 1.5 * (1u64 << $mant) as f64;
 
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn lanes<S: Simd>() -> usize {
                     S::[<$f:upper _LANES>]
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn splat<S: Simd>(s: S, value: Self) -> Self::V<S> {
                     s.[<splat_ $f s>](value)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn add<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
                     s.[<add_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn sub<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
                     s.[<sub_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn mul<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
                     s.[<mul_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn div<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
                     s.[<div_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn mul_add<S: Simd>(
                     s: S,
                     a: Self::V<S>,
@@ -143,47 +143,47 @@ macro_rules! impl_real {
                 ) -> Self::V<S> {
                     s.[<mul_add_ $f s>](a, b, c)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn abs<S: Simd>(s: S, a: Self::V<S>) -> Self::V<S> {
                     s.[<abs_ $f s>](a)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn min<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
                     s.[<min_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn max<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::V<S> {
                     s.[<max_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn less_than<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::M<S> {
                     s.[<less_than_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn greater_than<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::M<S> {
                     s.[<greater_than_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn greater_equal<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::M<S> {
                     s.[<greater_than_or_equal_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn equal<S: Simd>(s: S, a: Self::V<S>, b: Self::V<S>) -> Self::M<S> {
                     s.[<equal_ $f s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn and_mask<S: Simd>(s: S, a: Self::M<S>, b: Self::M<S>) -> Self::M<S> {
                     s.[<and_ $m s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn or_mask<S: Simd>(s: S, a: Self::M<S>, b: Self::M<S>) -> Self::M<S> {
                     s.[<or_ $m s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn not_mask<S: Simd>(s: S, a: Self::M<S>) -> Self::M<S> {
                     s.[<not_ $m s>](a)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn select<S: Simd>(
                     s: S,
                     mask: Self::M<S>,
@@ -192,47 +192,47 @@ macro_rules! impl_real {
                 ) -> Self::V<S> {
                     s.[<select_ $f s>](mask, if_true, if_false)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn to_bits<S: Simd>(s: S, a: Self::V<S>) -> Self::U<S> {
                     s.[<transmute_ $u s_ $f s>](a)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn from_bits<S: Simd>(s: S, a: Self::U<S>) -> Self::V<S> {
                     s.[<transmute_ $f s_ $u s>](a)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn splat_bits<S: Simd>(s: S, value: u64) -> Self::U<S> {
                     s.[<splat_ $u s>](value as $bits)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn and_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
                     s.[<and_ $u s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn or_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
                     s.[<or_ $u s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn xor_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
                     s.[<xor_ $u s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn wrapping_add_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
                     s.[<add_ $u s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn wrapping_mul_bits<S: Simd>(s: S, a: Self::U<S>, b: Self::U<S>) -> Self::U<S> {
                     s.[<mul_ $u s>](a, b)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn biased_exponent<S: Simd>(s: S, bits: Self::U<S>) -> Self::V<S> {
                     biased_exponent::<S, Self>(s, bits)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn partial_load<S: Simd>(s: S, slice: &[Self]) -> Self::V<S> {
                     s.[<partial_load_ $f s>](slice)
                 }
-                #[inline(always)]
+                #[cfg_attr(not(debug_assertions), inline(always))]
                 fn partial_store<S: Simd>(s: S, slice: &mut [Self], value: Self::V<S>) {
                     s.[<partial_store_ $f s>](slice, value)
                 }
@@ -250,7 +250,7 @@ impl_real!(f64, u64, f64, u64, m64, mantissa = 52, bias = 1023);
 /// 32-bit words, shifts the high word and rebuilds a double `2^52 + e·2^32` from which `e`
 /// is recovered exactly. The one-lane scalar level has no 32-bit view of a 64-bit lane; it
 /// shifts the `u64` itself. All three give the same exact integer.
-#[inline(always)]
+#[cfg_attr(not(debug_assertions), inline(always))]
 fn biased_exponent<S: Simd, T: Real>(s: S, bits: T::U<S>) -> T::V<S> {
     let exponent_mask = (1u64 << (63 - T::MANTISSA_BITS)) - 1;
     if core::mem::size_of::<T>() == 4 {

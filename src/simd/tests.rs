@@ -23,7 +23,7 @@ struct Evaluate<'a, T> {
 
 impl<T: Real> WithSimd for Evaluate<'_, T> {
     type Output = ();
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
         let v = Lanes::<T, S>::new(simd);
         let lanes = v.lanes();
@@ -330,7 +330,7 @@ struct PowRatio<'a, T> {
 
 impl<T: Real> WithSimd for PowRatio<'_, T> {
     type Output = ();
-    #[inline(always)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_simd<S: Simd>(self, simd: S) -> Self::Output {
         let v = Lanes::<T, S>::new(simd);
         let gamma = T::narrow(self.gamma);
