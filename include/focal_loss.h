@@ -92,18 +92,78 @@ typedef enum {
 } focal_reduction;
 
 /**
- * Options of the sigmoid focal loss (binary and multi-label heads). Start from
- * `focal_sigmoid_options_default()` and change fields.
+ * The loss a sigmoid call computes (the `objective` field of `focal_sigmoid_options`); each
+ * reads the option fields its documentation names and ignores the others. Start from
+ * `focal_sigmoid_options_for(objective)` for an objective's published defaults.
+ *
+ * - `FOCAL_OBJECTIVE_FOCAL` (0, the default): focal loss, `alpha_t*(1-p_t)^gamma*CE`;
+ *   `gamma`, `alpha`, and `class_gamma` (one gamma per class, `focal_sigmoid_classes_*` only).
+ * - `FOCAL_OBJECTIVE_FOCAL_STAR`: FL*, `-alpha_t*log(sigmoid(gamma*z + beta))/gamma` with
+ *   `z = (2y-1)*x` (RetinaNet appendix A); `gamma` > 0, `beta`, `alpha`. Defaults 1, 0, off.
+ * - `FOCAL_OBJECTIVE_POLY1`: poly-1 focal loss, the focal loss plus
+ *   `epsilon*(1-p_t)^(gamma+1)` (PolyLoss); `gamma`, `alpha`, `epsilon` (default 1).
+ * - `FOCAL_OBJECTIVE_ASYMMETRIC`: ASL, `y*(1-p)^gamma*(-log p) +
+ *   (1-y)*p_m^gamma_negative*(-log(1-p_m))`, `p_m = max(p - margin, 0)`; `gamma` (the
+ *   positives' gamma), `gamma_negative`, `margin`. Defaults 1, 4, 0.05.
+ * - `FOCAL_OBJECTIVE_QUALITY_FOCAL`: QFL, `CE(x, y)*|y - sigmoid(x)|^gamma` for a quality
+ *   target y (GFL's beta is `gamma` here); default 2.
+ * - `FOCAL_OBJECTIVE_VARIFOCAL`: VFL, `y*CE` for y > 0 and
+ *   `alpha*sigmoid(x)^gamma*CE` for y = 0; `alpha` in [0, 1] (required), `gamma`; no label
+ *   smoothing. Defaults 0.75, 2.
+ * - `FOCAL_OBJECTIVE_REDUCED_FOCAL`: reduced focal loss, the focal factor
+ *   `((1-p_t)/threshold)^gamma` where `p_t >= threshold`, 1 below; `gamma`, `threshold`,
+ *   `alpha`; hard targets only (u8 labels, class indices), no label smoothing. Defaults 2,
+ *   0.5, off.
+ *
+ * The README's family table has the formulas, sources and the peers' names.
+ */
+typedef enum {
+    /**
+     * Focal loss (Lin et al. 2017).
+     */
+    FOCAL_OBJECTIVE_FOCAL = 0,
+    /**
+     * FL* (RetinaNet appendix A).
+     */
+    FOCAL_OBJECTIVE_FOCAL_STAR = 1,
+    /**
+     * Poly-1 focal loss (Leng et al. 2022).
+     */
+    FOCAL_OBJECTIVE_POLY1 = 2,
+    /**
+     * Asymmetric loss (Ben-Baruch et al. 2021).
+     */
+    FOCAL_OBJECTIVE_ASYMMETRIC = 3,
+    /**
+     * Quality focal loss (Li et al. 2020).
+     */
+    FOCAL_OBJECTIVE_QUALITY_FOCAL = 4,
+    /**
+     * Varifocal loss (Zhang et al. 2021).
+     */
+    FOCAL_OBJECTIVE_VARIFOCAL = 5,
+    /**
+     * Reduced focal loss (Sergievskiy & Ponamarev 2019).
+     */
+    FOCAL_OBJECTIVE_REDUCED_FOCAL = 6,
+} focal_objective;
+
+/**
+ * Options of the sigmoid losses (binary and multi-label heads). Start from
+ * `focal_sigmoid_options_default()` (the focal loss) or `focal_sigmoid_options_for(objective)`
+ * and change fields. `objective` says which loss; fields it does not use are ignored.
  */
 typedef struct {
     /**
-     * The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy).
+     * The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy); the
+     * positives' gamma of ASYMMETRIC, the exponent beta of QUALITY_FOCAL, > 0 for FOCAL_STAR.
      */
     double gamma;
     /**
      * alpha in [0, 1] weights positives by alpha and negatives by 1 - alpha; any negative
      * value switches the weighting off. NaN, > 1, or in (0, 2^-126) for f32 (0, 2^-1022) for
-     * f64: `FOCAL_ERROR_INVALID_ARGUMENT`.
+     * f64: `FOCAL_ERROR_INVALID_ARGUMENT`. VARIFOCAL: the negatives' weight, in [0, 1].
+     * Not used by ASYMMETRIC and QUALITY_FOCAL.
      */
     double alpha;
     /**
@@ -128,6 +188,37 @@ typedef struct {
      * valid, and the results have the same bits for every value.
      */
     uint32_t threads;
+    /**
+     * The loss (`focal_objective`); an unknown value is `FOCAL_ERROR_INVALID_ARGUMENT`.
+     */
+    focal_objective objective;
+    /**
+     * FOCAL_STAR: the shift beta, any finite value.
+     */
+    double beta;
+    /**
+     * POLY1: epsilon, any finite value (finite in the element type).
+     */
+    double epsilon;
+    /**
+     * ASYMMETRIC: the negatives' gamma, in [0, 10000].
+     */
+    double gamma_negative;
+    /**
+     * ASYMMETRIC: the margin m in [0, 1) (0 or a normal number of the element type).
+     */
+    double margin;
+    /**
+     * REDUCED_FOCAL: the threshold in (0, 1]; threshold^-gamma must be finite in the
+     * element type.
+     */
+    double threshold;
+    /**
+     * FOCAL with `focal_sigmoid_classes_*`: NULL, or `classes` values of gamma in
+     * [0, 10000], one per class, used instead of `gamma`. Non-NULL with another function or
+     * objective: `FOCAL_ERROR_INVALID_ARGUMENT`.
+     */
+    const double *class_gamma;
 } focal_sigmoid_options;
 
 /**
@@ -168,6 +259,16 @@ typedef struct {
      * The most threads one call may use, as in `focal_sigmoid_options`.
      */
     uint32_t threads;
+    /**
+     * Poly-1 (PolyLoss): adds `epsilon*(1 - sum_k y_k*p_k)^(gamma_t+1)`; 0 (the default)
+     * for the focal loss. Any finite value (finite in the element type).
+     */
+    double epsilon;
+    /**
+     * NULL, or `classes` values of gamma in [0, 10000], one per class, used instead of
+     * `gamma` (the target's for one-hot rows, each class term's own with label smoothing).
+     */
+    const double *class_gamma;
 } focal_softmax_options;
 
 #ifdef __cplusplus
@@ -175,10 +276,18 @@ extern "C" {
 #endif // __cplusplus
 
 /**
- * The default sigmoid options (Lin et al. 2017): gamma 2, alpha 0.25, no label smoothing,
- * `FOCAL_REDUCTION_MEAN`, no normalizer, threads 0 (library default).
+ * The default sigmoid options, the focal loss of Lin et al. 2017: gamma 2, alpha 0.25, no
+ * label smoothing, `FOCAL_REDUCTION_MEAN`, no normalizer, threads 0 (library default), the
+ * other objectives' fields at their defaults, `class_gamma` NULL.
  */
 focal_sigmoid_options focal_sigmoid_options_default(void);
+
+/**
+ * The sigmoid options of `objective` with its published defaults (see `focal_objective`;
+ * reduction MEAN, no smoothing, no normalizer, threads 0). An unknown value gives the focal
+ * loss's defaults with that `objective` value, which a call then refuses.
+ */
+focal_sigmoid_options focal_sigmoid_options_for(focal_objective objective);
 
 /**
  * The default softmax options: gamma 2, alpha off (-1), no label smoothing,

@@ -15,8 +15,10 @@
 use crate::sigmoid::sigmoid_focal_outputs;
 use crate::softmax::softmax_focal_outputs;
 use crate::{
-    Float, FocalError, Reduction, SigmoidFocalOptions, SigmoidTargets, SimdLevel, SoftmaxAlpha,
-    SoftmaxFocalOptions, SoftmaxShape,
+    AsymmetricOptions, Float, FocalError, FocalStarOptions, PerClassFocalOptions,
+    Poly1FocalOptions, QualityFocalOptions, ReducedFocalOptions, Reduction, SigmoidFocalOptions,
+    SigmoidObjective, SigmoidTargets, SimdLevel, SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape,
+    VarifocalOptions,
 };
 use core::ffi::{CStr, c_char};
 use core::mem::{align_of, size_of};
@@ -117,22 +119,82 @@ impl From<FocalStatus> for FocalStatusCode {
     }
 }
 
+/// The loss a sigmoid call computes (the `objective` field of `focal_sigmoid_options`); each
+/// reads the option fields its documentation names and ignores the others. Start from
+/// `focal_sigmoid_options_for(objective)` for an objective's published defaults.
+///
+/// - `FOCAL_OBJECTIVE_FOCAL` (0, the default): focal loss, `alpha_t*(1-p_t)^gamma*CE`;
+///   `gamma`, `alpha`, and `class_gamma` (one gamma per class, `focal_sigmoid_classes_*` only).
+/// - `FOCAL_OBJECTIVE_FOCAL_STAR`: FL*, `-alpha_t*log(sigmoid(gamma*z + beta))/gamma` with
+///   `z = (2y-1)*x` (RetinaNet appendix A); `gamma` > 0, `beta`, `alpha`. Defaults 1, 0, off.
+/// - `FOCAL_OBJECTIVE_POLY1`: poly-1 focal loss, the focal loss plus
+///   `epsilon*(1-p_t)^(gamma+1)` (PolyLoss); `gamma`, `alpha`, `epsilon` (default 1).
+/// - `FOCAL_OBJECTIVE_ASYMMETRIC`: ASL, `y*(1-p)^gamma*(-log p) +
+///   (1-y)*p_m^gamma_negative*(-log(1-p_m))`, `p_m = max(p - margin, 0)`; `gamma` (the
+///   positives' gamma), `gamma_negative`, `margin`. Defaults 1, 4, 0.05.
+/// - `FOCAL_OBJECTIVE_QUALITY_FOCAL`: QFL, `CE(x, y)*|y - sigmoid(x)|^gamma` for a quality
+///   target y (GFL's beta is `gamma` here); default 2.
+/// - `FOCAL_OBJECTIVE_VARIFOCAL`: VFL, `y*CE` for y > 0 and
+///   `alpha*sigmoid(x)^gamma*CE` for y = 0; `alpha` in [0, 1] (required), `gamma`; no label
+///   smoothing. Defaults 0.75, 2.
+/// - `FOCAL_OBJECTIVE_REDUCED_FOCAL`: reduced focal loss, the focal factor
+///   `((1-p_t)/threshold)^gamma` where `p_t >= threshold`, 1 below; `gamma`, `threshold`,
+///   `alpha`; hard targets only (u8 labels, class indices), no label smoothing. Defaults 2,
+///   0.5, off.
+///
+/// The README's family table has the formulas, sources and the peers' names.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FocalObjective {
+    /// Focal loss (Lin et al. 2017).
+    Focal = 0,
+    /// FL* (RetinaNet appendix A).
+    FocalStar = 1,
+    /// Poly-1 focal loss (Leng et al. 2022).
+    Poly1 = 2,
+    /// Asymmetric loss (Ben-Baruch et al. 2021).
+    Asymmetric = 3,
+    /// Quality focal loss (Li et al. 2020).
+    QualityFocal = 4,
+    /// Varifocal loss (Zhang et al. 2021).
+    Varifocal = 5,
+    /// Reduced focal loss (Sergievskiy & Ponamarev 2019).
+    ReducedFocal = 6,
+}
+
+/// A `focal_objective` as C passes it: any `int`-sized value (see [`FocalReductionCode`]).
+/// cbindgen:no-export
+#[repr(transparent)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct FocalObjectiveCode(pub u32);
+
+impl From<FocalObjective> for FocalObjectiveCode {
+    fn from(objective: FocalObjective) -> Self {
+        Self(objective as u32)
+    }
+}
+
 // The newtypes stand for C enums in `#[repr(C)]` structs and signatures: same layout.
+const _: () = assert!(size_of::<FocalObjectiveCode>() == size_of::<FocalObjective>());
+const _: () = assert!(align_of::<FocalObjectiveCode>() == align_of::<FocalObjective>());
 const _: () = assert!(size_of::<FocalReductionCode>() == size_of::<FocalReduction>());
 const _: () = assert!(align_of::<FocalReductionCode>() == align_of::<FocalReduction>());
 const _: () = assert!(size_of::<FocalStatusCode>() == size_of::<FocalStatus>());
 const _: () = assert!(align_of::<FocalStatusCode>() == align_of::<FocalStatus>());
 
-/// Options of the sigmoid focal loss (binary and multi-label heads). Start from
-/// `focal_sigmoid_options_default()` and change fields.
+/// Options of the sigmoid losses (binary and multi-label heads). Start from
+/// `focal_sigmoid_options_default()` (the focal loss) or `focal_sigmoid_options_for(objective)`
+/// and change fields. `objective` says which loss; fields it does not use are ignored.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct FocalSigmoidOptions {
-    /// The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy).
+    /// The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy); the
+    /// positives' gamma of ASYMMETRIC, the exponent beta of QUALITY_FOCAL, > 0 for FOCAL_STAR.
     pub gamma: f64,
     /// alpha in [0, 1] weights positives by alpha and negatives by 1 - alpha; any negative
     /// value switches the weighting off. NaN, > 1, or in (0, 2^-126) for f32 (0, 2^-1022) for
-    /// f64: `FOCAL_ERROR_INVALID_ARGUMENT`.
+    /// f64: `FOCAL_ERROR_INVALID_ARGUMENT`. VARIFOCAL: the negatives' weight, in [0, 1].
+    /// Not used by ASYMMETRIC and QUALITY_FOCAL.
     pub alpha: f64,
     /// Label smoothing in [0, 1): targets become y*(1 - ls) + ls/2.
     pub label_smoothing: f64,
@@ -148,6 +210,23 @@ pub struct FocalSigmoidOptions {
     /// Small inputs (one chunk of work) always run on the calling thread. Every value is
     /// valid, and the results have the same bits for every value.
     pub threads: u32,
+    /// The loss (`focal_objective`); an unknown value is `FOCAL_ERROR_INVALID_ARGUMENT`.
+    pub objective: FocalObjectiveCode,
+    /// FOCAL_STAR: the shift beta, any finite value.
+    pub beta: f64,
+    /// POLY1: epsilon, any finite value (finite in the element type).
+    pub epsilon: f64,
+    /// ASYMMETRIC: the negatives' gamma, in [0, 10000].
+    pub gamma_negative: f64,
+    /// ASYMMETRIC: the margin m in [0, 1) (0 or a normal number of the element type).
+    pub margin: f64,
+    /// REDUCED_FOCAL: the threshold in (0, 1]; threshold^-gamma must be finite in the
+    /// element type.
+    pub threshold: f64,
+    /// FOCAL with `focal_sigmoid_classes_*`: NULL, or `classes` values of gamma in
+    /// [0, 10000], one per class, used instead of `gamma`. Non-NULL with another function or
+    /// objective: `FOCAL_ERROR_INVALID_ARGUMENT`.
+    pub class_gamma: *const f64,
 }
 
 /// Options of the softmax (multi-class) focal loss. Start from
@@ -174,10 +253,17 @@ pub struct FocalSoftmaxOptions {
     pub ignore_index: i32,
     /// The most threads one call may use, as in `focal_sigmoid_options`.
     pub threads: u32,
+    /// Poly-1 (PolyLoss): adds `epsilon*(1 - sum_k y_k*p_k)^(gamma_t+1)`; 0 (the default)
+    /// for the focal loss. Any finite value (finite in the element type).
+    pub epsilon: f64,
+    /// NULL, or `classes` values of gamma in [0, 10000], one per class, used instead of
+    /// `gamma` (the target's for one-hot rows, each class term's own with label smoothing).
+    pub class_gamma: *const f64,
 }
 
-/// The default sigmoid options (Lin et al. 2017): gamma 2, alpha 0.25, no label smoothing,
-/// `FOCAL_REDUCTION_MEAN`, no normalizer, threads 0 (library default).
+/// The default sigmoid options, the focal loss of Lin et al. 2017: gamma 2, alpha 0.25, no
+/// label smoothing, `FOCAL_REDUCTION_MEAN`, no normalizer, threads 0 (library default), the
+/// other objectives' fields at their defaults, `class_gamma` NULL.
 #[unsafe(no_mangle)]
 pub extern "C" fn focal_sigmoid_options_default() -> FocalSigmoidOptions {
     FocalSigmoidOptions {
@@ -187,6 +273,50 @@ pub extern "C" fn focal_sigmoid_options_default() -> FocalSigmoidOptions {
         reduction: FocalReduction::Mean.into(),
         normalizer: 0.0,
         threads: 0,
+        objective: FocalObjective::Focal.into(),
+        beta: 0.0,
+        epsilon: 1.0,
+        gamma_negative: 4.0,
+        margin: 0.05,
+        threshold: 0.5,
+        class_gamma: core::ptr::null(),
+    }
+}
+
+/// The sigmoid options of `objective` with its published defaults (see `focal_objective`;
+/// reduction MEAN, no smoothing, no normalizer, threads 0). An unknown value gives the focal
+/// loss's defaults with that `objective` value, which a call then refuses.
+#[unsafe(no_mangle)]
+pub extern "C" fn focal_sigmoid_options_for(objective: FocalObjectiveCode) -> FocalSigmoidOptions {
+    let focal = FocalSigmoidOptions {
+        objective,
+        ..focal_sigmoid_options_default()
+    };
+    match objective_of(objective) {
+        Ok(FocalObjective::Focal) | Err(_) => focal,
+        Ok(FocalObjective::FocalStar) => FocalSigmoidOptions {
+            gamma: 1.0,
+            alpha: -1.0,
+            ..focal
+        },
+        Ok(FocalObjective::Poly1) => focal,
+        Ok(FocalObjective::Asymmetric) => FocalSigmoidOptions {
+            gamma: 1.0,
+            alpha: -1.0,
+            ..focal
+        },
+        Ok(FocalObjective::QualityFocal) => FocalSigmoidOptions {
+            alpha: -1.0,
+            ..focal
+        },
+        Ok(FocalObjective::Varifocal) => FocalSigmoidOptions {
+            alpha: 0.75,
+            ..focal
+        },
+        Ok(FocalObjective::ReducedFocal) => FocalSigmoidOptions {
+            alpha: -1.0,
+            ..focal
+        },
     }
 }
 
@@ -202,6 +332,8 @@ pub extern "C" fn focal_softmax_options_default() -> FocalSoftmaxOptions {
         normalizer: 0.0,
         ignore_index: -100,
         threads: 0,
+        epsilon: 0.0,
+        class_gamma: core::ptr::null(),
     }
 }
 
@@ -579,8 +711,10 @@ unsafe fn output<'a, T>(ptr: *mut T, len: usize) -> Option<&'a mut [T]> {
 /// The options struct behind `opt` (non-NULL, checked by `require`).
 ///
 /// # Safety
-/// `opt` valid for one read. Every field type of the option structs (f64, i32, u32 and the
-/// u32 [`FocalReductionCode`]) accepts every bit pattern, so reading what C wrote is sound.
+/// `opt` valid for one read. Every field type of the option structs (f64, i32, u32, the u32
+/// codes [`FocalReductionCode`] and [`FocalObjectiveCode`], and raw pointers, which are only
+/// dereferenced once their span is checked) accepts every bit pattern, so reading what C
+/// wrote is sound.
 unsafe fn read_options<O: Copy>(opt: *const O) -> Status<O> {
     check_aligned(opt)?;
     // SAFETY: non-NULL, aligned, valid for reads (the caller's contract).
@@ -606,16 +740,121 @@ fn normalizer(value: f64) -> Option<f64> {
     (value != 0.0).then_some(value)
 }
 
-fn sigmoid_options(opt: &FocalSigmoidOptions) -> Status<SigmoidFocalOptions> {
-    Ok(SigmoidFocalOptions {
-        gamma: opt.gamma,
-        alpha: alpha(opt.alpha),
-        label_smoothing: opt.label_smoothing,
-        reduction: reduction(opt.reduction)?,
-        normalizer: normalizer(opt.normalizer),
-        // The C call's thread limit is applied around the call (`call`).
-        threads: 0,
+fn objective_of(code: FocalObjectiveCode) -> Status<FocalObjective> {
+    Ok(match code.0 {
+        0 => FocalObjective::Focal,
+        1 => FocalObjective::FocalStar,
+        2 => FocalObjective::Poly1,
+        3 => FocalObjective::Asymmetric,
+        4 => FocalObjective::QualityFocal,
+        5 => FocalObjective::Varifocal,
+        6 => FocalObjective::ReducedFocal,
+        _ => return Err(FocalStatus::FocalErrorInvalidArgument),
     })
+}
+
+/// A sigmoid call's options as the Rust options type of its objective.
+enum SigmoidObjectiveOptions {
+    Focal(SigmoidFocalOptions),
+    PerClassFocal(PerClassFocalOptions),
+    FocalStar(FocalStarOptions),
+    Poly1(Poly1FocalOptions),
+    Asymmetric(AsymmetricOptions),
+    QualityFocal(QualityFocalOptions),
+    Varifocal(VarifocalOptions),
+    ReducedFocal(ReducedFocalOptions),
+}
+
+impl SigmoidObjectiveOptions {
+    fn get(&self) -> &dyn SigmoidObjective {
+        match self {
+            Self::Focal(options) => options,
+            Self::PerClassFocal(options) => options,
+            Self::FocalStar(options) => options,
+            Self::Poly1(options) => options,
+            Self::Asymmetric(options) => options,
+            Self::QualityFocal(options) => options,
+            Self::Varifocal(options) => options,
+            Self::ReducedFocal(options) => options,
+        }
+    }
+}
+
+/// The objective of `opt`, checked before any buffer is looked at: a known code, and
+/// `class_gamma` only with the focal loss of a call that takes class indices.
+fn sigmoid_objective_of(opt: &FocalSigmoidOptions, takes_classes: bool) -> Status<FocalObjective> {
+    let objective = objective_of(opt.objective)?;
+    let per_class = takes_classes && objective == FocalObjective::Focal;
+    if !(opt.class_gamma.is_null() || per_class) {
+        return Err(FocalStatus::FocalErrorInvalidArgument);
+    }
+    Ok(objective)
+}
+
+/// The C options as the Rust options of their objective (checked by `sigmoid_objective_of`),
+/// with the call's reduction and normaliser and, for per-class γ, the values `class_gamma`
+/// points to.
+fn sigmoid_options(
+    opt: &FocalSigmoidOptions,
+    objective: FocalObjective,
+    reduction: Reduction,
+    normalizer: Option<f64>,
+    class_gamma: Option<Vec<f64>>,
+) -> SigmoidObjectiveOptions {
+    // The options every objective has. (The C call's thread limit is applied around the
+    // call, by `call`.)
+    macro_rules! with_call {
+        ($options:expr) => {
+            $options
+                .label_smoothing(opt.label_smoothing)
+                .reduction(reduction)
+                .normalizer(normalizer)
+        };
+    }
+    let alpha = alpha(opt.alpha);
+    match (objective, class_gamma) {
+        (FocalObjective::Focal, None) => SigmoidObjectiveOptions::Focal(with_call!(
+            SigmoidFocalOptions::default().gamma(opt.gamma).alpha(alpha)
+        )),
+        (FocalObjective::Focal, Some(gamma)) => SigmoidObjectiveOptions::PerClassFocal(with_call!(
+            PerClassFocalOptions::default()
+                .class_gamma(gamma)
+                .alpha(alpha)
+        )),
+        (FocalObjective::FocalStar, _) => SigmoidObjectiveOptions::FocalStar(with_call!(
+            FocalStarOptions::default()
+                .gamma(opt.gamma)
+                .beta(opt.beta)
+                .alpha(alpha)
+        )),
+        (FocalObjective::Poly1, _) => SigmoidObjectiveOptions::Poly1(with_call!(
+            Poly1FocalOptions::default()
+                .gamma(opt.gamma)
+                .alpha(alpha)
+                .epsilon(opt.epsilon)
+        )),
+        (FocalObjective::Asymmetric, _) => SigmoidObjectiveOptions::Asymmetric(with_call!(
+            AsymmetricOptions::default()
+                .gamma_positive(opt.gamma)
+                .gamma_negative(opt.gamma_negative)
+                .margin(opt.margin)
+        )),
+        (FocalObjective::QualityFocal, _) => SigmoidObjectiveOptions::QualityFocal(with_call!(
+            QualityFocalOptions::default().beta(opt.gamma)
+        )),
+        // VFL's α is not optional: a negative one is refused (InvalidAlpha).
+        (FocalObjective::Varifocal, _) => SigmoidObjectiveOptions::Varifocal(with_call!(
+            VarifocalOptions::default()
+                .alpha(opt.alpha)
+                .gamma(opt.gamma)
+        )),
+        (FocalObjective::ReducedFocal, _) => SigmoidObjectiveOptions::ReducedFocal(with_call!(
+            ReducedFocalOptions::default()
+                .gamma(opt.gamma)
+                .threshold(opt.threshold)
+                .alpha(alpha)
+        )),
+    }
 }
 
 /// The softmax options with a uniform alpha or none; per-class alphas (`class_alpha` given,
@@ -629,9 +868,10 @@ fn softmax_options(opt: &FocalSoftmaxOptions, class_alpha: bool) -> Status<Softm
     };
     Ok(SoftmaxFocalOptions {
         gamma: opt.gamma,
+        // Filled in once its slice exists.
         class_gamma: None,
         alpha,
-        epsilon: 0.0,
+        epsilon: opt.epsilon,
         label_smoothing: opt.label_smoothing,
         reduction,
         normalizer: normalizer(opt.normalizer),
@@ -783,7 +1023,10 @@ unsafe fn sigmoid<T: Float>(
     let required = [!logits.is_null(), !targets.is_null()];
     let outputs = [!loss.is_null(), !grad.is_null()];
     let plan = |opt: &FocalSigmoidOptions| {
-        let options = sigmoid_options(opt)?;
+        let opt = *opt;
+        let reduction = reduction(opt.reduction)?;
+        let takes_classes = matches!(targets, RawTargets::Classes { .. });
+        let objective = sigmoid_objective_of(&opt, takes_classes)?;
         let n = match targets {
             RawTargets::Classes { rows, classes, .. } => checked_product(rows, classes)?,
             _ => n,
@@ -793,11 +1036,29 @@ unsafe fn sigmoid<T: Float>(
             RawTargets::Labels(y) => (span(y, n), n),
             RawTargets::Classes { targets, rows, .. } => (span(targets, rows), rows),
         };
-        let loss_len = loss_len(options.reduction, n);
+        let classes = match targets {
+            RawTargets::Classes { classes, .. } => classes,
+            _ => 0,
+        };
+        let loss_len = loss_len(reduction, n);
         Ok(Plan {
-            inputs: [target_span, span(logits, n), span(weights, n)],
+            inputs: [
+                target_span,
+                span(logits, n),
+                span(weights, n),
+                span(opt.class_gamma, classes),
+            ],
             outputs: [span(loss, loss_len), span(grad, n)],
             run: move || {
+                // SAFETY: checked by `call` as the other spans; NULL is `None`.
+                let class_gamma = unsafe { optional_input(opt.class_gamma, classes) };
+                let options = sigmoid_options(
+                    &opt,
+                    objective,
+                    reduction,
+                    normalizer(opt.normalizer),
+                    class_gamma.map(<[f64]>::to_vec),
+                );
                 // SAFETY: `call` has checked the spans above (alignment, size, no overlap
                 // with an output); the pointers are valid for these lengths (the caller's
                 // contract).
@@ -822,7 +1083,7 @@ unsafe fn sigmoid<T: Float>(
                         },
                     }
                 };
-                sigmoid_focal_outputs(logits, targets, weights, &options, loss, grad)
+                sigmoid_focal_outputs(logits, targets, weights, options.get(), loss, grad).map(drop)
             },
         })
     };
@@ -847,6 +1108,7 @@ unsafe fn softmax<T: Float>(
     let outputs = [!loss.is_null(), !grad.is_null()];
     let plan = |opt: &FocalSoftmaxOptions| {
         let mut options = softmax_options(opt, !class_alpha.is_null())?;
+        let class_gamma = opt.class_gamma;
         let positions = checked_product(shape.batch, shape.spatial)?;
         let elements = checked_product(positions, shape.classes)?;
         let loss_len = loss_len(options.reduction, positions);
@@ -855,6 +1117,7 @@ unsafe fn softmax<T: Float>(
                 span(logits, elements),
                 span(targets, positions),
                 span(class_alpha, shape.classes),
+                span(class_gamma, shape.classes),
             ],
             outputs: [span(loss, loss_len), span(grad, elements)],
             run: move || {
@@ -874,7 +1137,10 @@ unsafe fn softmax<T: Float>(
                     options.alpha =
                         SoftmaxAlpha::PerClass(values.iter().map(|a| a.to_f64()).collect());
                 }
-                softmax_focal_outputs(logits, targets, shape, &options, loss, grad)
+                // SAFETY: checked by `call` as the other spans; NULL is `None`.
+                options.class_gamma =
+                    unsafe { optional_input(class_gamma, shape.classes) }.map(<[f64]>::to_vec);
+                softmax_focal_outputs(logits, targets, shape, &options, loss, grad).map(drop)
             },
         })
     };
@@ -906,14 +1172,8 @@ unsafe fn grad_hess<T: Float>(
     let plan = |opt: &FocalSigmoidOptions| {
         // Reduction and normalizer are not used by the per-element functions (an unknown
         // `reduction` value is no error here).
-        let options = SigmoidFocalOptions {
-            gamma: opt.gamma,
-            alpha: alpha(opt.alpha),
-            label_smoothing: opt.label_smoothing,
-            reduction: Reduction::None,
-            normalizer: None,
-            threads: 0,
-        };
+        let objective = sigmoid_objective_of(opt, false)?;
+        let options = sigmoid_options(opt, objective, Reduction::None, None, None);
         // -inf: no floor; NaN is refused by the Rust validation.
         let floor = (hess_floor != f64::NEG_INFINITY).then_some(hess_floor);
         Ok(Plan {
@@ -938,7 +1198,7 @@ unsafe fn grad_hess<T: Float>(
                     logits,
                     SigmoidTargets::Soft(targets),
                     None,
-                    &options,
+                    options.get(),
                     floor,
                     grad,
                     hess,
@@ -998,6 +1258,81 @@ mod tests {
         )
         .unwrap();
         assert_eq!((loss, grad), (want_loss, want_grad));
+    }
+
+    /// Every objective through the C functions, from `focal_sigmoid_options_for`'s defaults:
+    /// the bits of the Rust API with the Rust options' defaults.
+    #[test]
+    fn every_objective_matches_the_rust_api_with_the_same_defaults() {
+        let logits = [0.5f32, -1.0, 3.0, -0.25];
+        let labels = [1u8, 0, 0, 1];
+        let sum = Reduction::Sum;
+        let rust: [(FocalObjective, &dyn SigmoidObjective); 7] = [
+            (
+                FocalObjective::Focal,
+                &SigmoidFocalOptions::default().reduction(sum),
+            ),
+            (
+                FocalObjective::FocalStar,
+                &FocalStarOptions::default().reduction(sum),
+            ),
+            (
+                FocalObjective::Poly1,
+                &Poly1FocalOptions::default().reduction(sum),
+            ),
+            (
+                FocalObjective::Asymmetric,
+                &AsymmetricOptions::default().reduction(sum),
+            ),
+            (
+                FocalObjective::QualityFocal,
+                &QualityFocalOptions::default().reduction(sum),
+            ),
+            (
+                FocalObjective::Varifocal,
+                &VarifocalOptions::default().reduction(sum),
+            ),
+            (
+                FocalObjective::ReducedFocal,
+                &ReducedFocalOptions::default().reduction(sum),
+            ),
+        ];
+        for (objective, options) in rust {
+            let opt = FocalSigmoidOptions {
+                reduction: FocalReduction::Sum.into(),
+                ..focal_sigmoid_options_for(objective.into())
+            };
+            let (mut loss, mut grad) = ([SENTINEL], [SENTINEL; 4]);
+            // SAFETY: every buffer is valid for the lengths given.
+            let status = unsafe {
+                focal_sigmoid_labels_f32(
+                    logits.as_ptr(),
+                    labels.as_ptr(),
+                    null(),
+                    4,
+                    &opt,
+                    loss.as_mut_ptr(),
+                    grad.as_mut_ptr(),
+                )
+            };
+            assert_eq!(status, FocalStatus::FocalOk, "{objective:?}");
+            let (mut want_loss, mut want_grad) = ([0.0f32], [0.0f32; 4]);
+            crate::sigmoid_focal_loss_grad(
+                &logits,
+                SigmoidTargets::Labels(&labels),
+                None,
+                options,
+                &mut want_loss,
+                &mut want_grad,
+            )
+            .unwrap();
+            assert_eq!((loss, grad), (want_loss, want_grad), "{objective:?}");
+        }
+        // An unknown objective keeps its code (and is refused by a call).
+        assert_eq!(
+            focal_sigmoid_options_for(FocalObjectiveCode(99)).objective,
+            FocalObjectiveCode(99)
+        );
     }
 
     #[test]

@@ -1,5 +1,6 @@
 //! The element types the library computes with.
 
+use crate::parallel::Kernels;
 use crate::simd::Real;
 
 mod sealed {
@@ -18,7 +19,7 @@ mod sealed {
 /// assert_eq!(<f32 as Float>::from_f64(0.5), 0.5f32);
 /// assert_eq!(2.0f32.to_f64(), 2.0);
 /// ```
-pub trait Float: sealed::Sealed + Real {
+pub trait Float: sealed::Sealed + Real + Kernels {
     /// The value widened to `f64` (exact).
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn to_f64(self) -> f64 {

@@ -35,6 +35,7 @@
 #![warn(missing_docs)]
 
 mod error;
+mod exact_sum;
 /// The C ABI (`include/focal_loss.h`): thin `extern "C"` wrappers over this API.
 pub mod ffi;
 mod float;
@@ -58,13 +59,14 @@ struct ReadmeDoctests;
 pub use error::FocalError;
 pub use float::Float;
 pub use levels::with_simd_level;
-pub use reduction::Reduction;
+pub use reduction::{PartialLoss, Reduction};
 pub use sigmoid::{
     SigmoidFocalOptions, SigmoidObjective, SigmoidTargets, sigmoid_focal_grad,
-    sigmoid_focal_grad_hess, sigmoid_focal_loss, sigmoid_focal_loss_grad,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss, sigmoid_focal_loss_grad, sigmoid_focal_partial,
 };
 pub use sigmoid_family::{
-    FocalStarOptions, Poly1FocalOptions, QualityFocalOptions, VarifocalOptions,
+    AsymmetricOptions, FocalStarOptions, PerClassFocalOptions, Poly1FocalOptions,
+    QualityFocalOptions, ReducedFocalOptions, VarifocalOptions,
 };
 #[cfg(feature = "emulated-simd")]
 #[doc(hidden)]
@@ -72,5 +74,5 @@ pub use simd::with_emulated_simd;
 pub use simd::{SimdLevel, simd_level};
 pub use softmax::{
     SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape, softmax_focal_grad, softmax_focal_loss,
-    softmax_focal_loss_grad,
+    softmax_focal_loss_grad, softmax_focal_partial,
 };

@@ -16,11 +16,26 @@ pub enum Objective {
         beta: f64,
         alpha: Option<f64>,
     },
+    /// `α_t·(1−p_t)^γ_c·BCE` with γ_c the γ of the element's class
+    /// ([`Description::class_gamma`]; class-index targets only).
+    ClassFocal { alpha: Option<f64> },
     /// `α_t·(1−p_t)^γ·BCE + ε·(1−p_t)^(γ+1)`.
     Poly1Focal {
         gamma: f64,
         alpha: Option<f64>,
         epsilon: f64,
+    },
+    /// `y·(1−p)^γ₊·(−ln p) + (1−y)·p_m^γ₋·(−ln(1−p_m))`, `p_m = max(p − m, 0)`.
+    Asymmetric {
+        gamma_positive: f64,
+        gamma_negative: f64,
+        margin: f64,
+    },
+    /// `α_t·((1−p_t)/th)^γ·BCE` where `p_t ≥ th`, `α_t·BCE` below (hard targets only).
+    ReducedFocal {
+        gamma: f64,
+        threshold: f64,
+        alpha: Option<f64>,
     },
     /// `BCE·|y − p|^β`.
     QualityFocal { beta: f64 },
@@ -30,15 +45,17 @@ pub enum Objective {
 
 /// A validated call of an elementwise objective.
 #[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Description {
+pub struct Description<'a> {
     pub objective: Objective,
+    /// One γ per class, for [`Objective::ClassFocal`].
+    pub class_gamma: Option<&'a [f64]>,
     pub label_smoothing: f64,
     pub reduction: Reduction,
     pub normalizer: Option<f64>,
     pub threads: usize,
 }
 
-impl Description {
+impl Description<'_> {
     /// The same call without a reduction (the per-element gradient and Hessian).
     pub(crate) fn per_element(self) -> Self {
         Self {
@@ -52,7 +69,7 @@ impl Description {
 /// A validated softmax call: the options in `f64`, the class parameters borrowed from them,
 /// and the factor of the gradient (`1/divisor` of the reduction).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct SoftmaxCall<'a> {
+pub struct SoftmaxCall<'a> {
     pub gamma: f64,
     pub class_gamma: Option<&'a [f64]>,
     pub alpha: &'a SoftmaxAlpha,

@@ -5,14 +5,16 @@
 //! order: the result has the same bits for any number of threads.
 
 use crate::SoftmaxAlpha;
-use crate::kernels::OrderedSum;
+use crate::exact_sum::ExactSum;
+use crate::kernels::asymmetric::Asymmetric;
 use crate::kernels::elementwise::{
     Chunk, ClassTargets, DriverParams, ElementLoss, GradHess, Kernel, LabelTargets, LossGrad,
     LossOnly, SoftTargets, Targets,
 };
-use crate::kernels::focal::{Focal, Poly1Focal};
+use crate::kernels::focal::{ClassFocal, Focal, Poly1Focal};
 use crate::kernels::focal_star::FocalStar;
 use crate::kernels::quality_focal::QualityFocal;
+use crate::kernels::reduced_focal::ReducedFocal;
 use crate::kernels::softmax;
 use crate::kernels::softmax_rows::RowsKernel;
 use crate::kernels::varifocal::Varifocal;
@@ -101,7 +103,7 @@ fn optional_input_chunks<T>(
 
 /// Which outputs a sigmoid call fills.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum SigmoidOutputs {
+pub enum SigmoidOutputs {
     Loss,
     LossGrad,
     GradHess,
@@ -115,8 +117,10 @@ pub(crate) struct Elementwise<T, O> {
 
 /// A validated elementwise call as the API describes it.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct ElementwiseCall {
+pub struct ElementwiseCall<'a> {
     pub objective: Objective,
+    /// One γ per class, for [`Objective::ClassFocal`].
+    pub class_gamma: Option<&'a [f64]>,
     pub label_smoothing: f64,
     /// Multiplies the gradient: `1/divisor` of the reduction.
     pub grad_scale: f64,
@@ -125,25 +129,92 @@ pub(crate) struct ElementwiseCall {
 
 /// The targets of an elementwise call (the API's three forms).
 #[derive(Clone, Copy, Debug)]
-pub(crate) enum SigmoidTargetSlices<'a, T> {
+pub enum SigmoidTargetSlices<'a, T> {
     Soft(&'a [T]),
     Labels(&'a [u8]),
     Classes { targets: &'a [i32], classes: usize },
 }
 
+/// The entry points of the kernels for one element type. Implemented for `f32` and `f64`
+/// by functions that are not generic, so that the kernels are compiled once, in this crate,
+/// and not again in every crate that calls the generic API (a release build of a caller
+/// would otherwise compile every kernel of every objective and level itself: gigabytes of
+/// compiler memory and minutes).
+pub trait Kernels: Sized {
+    /// [`elementwise`] in this element type: the exact sum of the weighted losses.
+    #[allow(clippy::too_many_arguments)]
+    fn elementwise(
+        logits: &[Self],
+        targets: SigmoidTargetSlices<'_, Self>,
+        weights: Option<&[Self]>,
+        call: &ElementwiseCall<'_>,
+        outputs: SigmoidOutputs,
+        loss: Option<&mut [Self]>,
+        grad: Option<&mut [Self]>,
+        hess: Option<&mut [Self]>,
+    ) -> ExactSum;
+
+    /// [`softmax`] in this element type: the exact sum of the position losses.
+    #[allow(clippy::too_many_arguments)]
+    fn softmax(
+        logits: &[Self],
+        targets: &[i32],
+        classes: usize,
+        spatial: usize,
+        call: &SoftmaxCall<'_>,
+        loss: Option<&mut [Self]>,
+        grad: Option<&mut [Self]>,
+    ) -> ExactSum;
+}
+
+macro_rules! kernels_of {
+    ($($t:ty),*) => {$(
+        impl Kernels for $t {
+            #[inline(never)]
+            fn elementwise(
+                logits: &[Self],
+                targets: SigmoidTargetSlices<'_, Self>,
+                weights: Option<&[Self]>,
+                call: &ElementwiseCall<'_>,
+                outputs: SigmoidOutputs,
+                loss: Option<&mut [Self]>,
+                grad: Option<&mut [Self]>,
+                hess: Option<&mut [Self]>,
+            ) -> ExactSum {
+                elementwise(logits, targets, weights, call, outputs, loss, grad, hess)
+            }
+
+            #[inline(never)]
+            fn softmax(
+                logits: &[Self],
+                targets: &[i32],
+                classes: usize,
+                spatial: usize,
+                call: &SoftmaxCall<'_>,
+                loss: Option<&mut [Self]>,
+                grad: Option<&mut [Self]>,
+            ) -> ExactSum {
+                softmax(logits, targets, classes, spatial, call, loss, grad)
+            }
+        }
+    )*};
+}
+
+kernels_of!(f32, f64);
+
 /// Runs `call` over all elements with the kernel of its objective, and returns the sum of
 /// the weighted losses.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn elementwise<T: Real>(
+fn elementwise<T: Real>(
     logits: &[T],
     targets: SigmoidTargetSlices<'_, T>,
     weights: Option<&[T]>,
-    call: &ElementwiseCall,
+    call: &ElementwiseCall<'_>,
     outputs: SigmoidOutputs,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
     hess: Option<&mut [T]>,
-) -> f64 {
+) -> ExactSum {
     let targets = match targets {
         SigmoidTargetSlices::Soft(y) => Targets::Soft(SoftTargets(y)),
         SigmoidTargetSlices::Labels(y) => Targets::Labels(LabelTargets(y)),
@@ -202,7 +273,52 @@ pub(crate) fn elementwise<T: Real>(
             Varifocal::<T>::new(alpha, gamma),
             Varifocal::<f64>::new(alpha, gamma)
         ),
+        Objective::Asymmetric {
+            gamma_positive,
+            gamma_negative,
+            margin,
+        } => with!(
+            Asymmetric::<T>::new(gamma_positive, gamma_negative, margin),
+            Asymmetric::<f64>::new(gamma_positive, gamma_negative, margin)
+        ),
+        Objective::ReducedFocal {
+            gamma,
+            threshold,
+            alpha,
+        } => with!(
+            ReducedFocal::<T>::new(gamma, threshold, alpha),
+            ReducedFocal::<f64>::new(gamma, threshold, alpha)
+        ),
+        Objective::ClassFocal { alpha } => {
+            let class_gamma = call.class_gamma.unwrap_or_default();
+            let (gamma, gamma_low) = split_gammas::<T>(class_gamma);
+            let (wide_gamma, wide_gamma_low) = split_gammas::<f64>(class_gamma);
+            let zero_in = |gamma: &[T]| gamma.iter().any(|g| g.widen() == 0.0);
+            with!(
+                ClassFocal {
+                    focal: Focal::<T>::without_gamma(alpha, zero_in(&gamma)),
+                    gamma: &gamma,
+                    gamma_low: &gamma_low,
+                },
+                ClassFocal {
+                    focal: Focal::<f64>::without_gamma(alpha, wide_gamma.contains(&0.0)),
+                    gamma: &wide_gamma,
+                    gamma_low: &wide_gamma_low,
+                }
+            )
+        }
     }
+}
+
+/// Each γ rounded to `T`, and the parts that rounding lost.
+fn split_gammas<T: Real>(gamma: &[f64]) -> (Vec<T>, Vec<T>) {
+    let rounded: Vec<T> = gamma.iter().map(|&g| T::narrow(g)).collect();
+    let low = gamma
+        .iter()
+        .zip(&rounded)
+        .map(|(&g, r)| T::narrow(g - r.widen()))
+        .collect();
+    (rounded, low)
 }
 
 /// Runs the elementwise kernel of `call.objective` over all elements and returns the sum of
@@ -221,7 +337,7 @@ fn sigmoid<T: Real, O: ElementLoss<T>, W: ElementLoss<f64>>(
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
     hess: Option<&mut [T]>,
-) -> f64 {
+) -> ExactSum {
     let level = Dispatch::current();
     let soft = call.driver.needs_soft(&targets);
     let target_chunk = |index: usize| {
@@ -261,7 +377,7 @@ fn sigmoid<T: Real, O: ElementLoss<T>, W: ElementLoss<f64>>(
             sum
         }
     };
-    ordered_sum(&map_chunks(chunks, run))
+    exact_sum(&map_chunks(chunks, run))
 }
 
 /// `f32` intermediates can overflow where the result does not (a huge weight or class α
@@ -370,11 +486,11 @@ impl<T: Real> ClassParameters<T> {
             SoftmaxAlpha::Uniform(a) => vec![T::narrow(*a); classes],
             SoftmaxAlpha::PerClass(alpha) => alpha.iter().map(|&a| T::narrow(a)).collect(),
         };
-        let gamma_of = |class: usize| call.class_gamma.map_or(call.gamma, |g| g[class]);
-        let gamma: Vec<T> = (0..classes).map(|k| T::narrow(gamma_of(k))).collect();
-        let gamma_low = (0..classes)
-            .map(|k| T::narrow(gamma_of(k) - gamma[k].widen()))
-            .collect();
+        let gammas: Vec<f64> = match call.class_gamma {
+            Some(gamma) => gamma.to_vec(),
+            None => vec![call.gamma; classes],
+        };
+        let (gamma, gamma_low) = split_gammas::<T>(&gammas);
         Self {
             alpha,
             gamma,
@@ -420,7 +536,7 @@ impl<T: Real> ClassParameters<T> {
 /// `f32` chunks whose sum is not finite are computed again in `f64` ([`needs_wide`]), and so
 /// are `f32` rows of more than 2^24 classes, whose class indices `f32` cannot all tell apart.
 #[allow(clippy::too_many_arguments)]
-pub(crate) fn softmax<T: Real>(
+fn softmax<T: Real>(
     logits: &[T],
     targets: &[i32],
     classes: usize,
@@ -428,10 +544,10 @@ pub(crate) fn softmax<T: Real>(
     call: &SoftmaxCall<'_>,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
-) -> f64 {
+) -> ExactSum {
     let sample = classes * spatial;
     if sample == 0 {
-        return 0.0;
+        return ExactSum::default();
     }
     let narrow = ClassParameters::<T>::new(call, classes);
     let params = &narrow.params(call, classes);
@@ -479,7 +595,7 @@ pub(crate) fn softmax<T: Real>(
         narrow_into(chunk.grad, grad);
         sum
     };
-    ordered_sum(&map_chunks(chunks, run))
+    exact_sum(&map_chunks(chunks, run))
 }
 
 fn reborrow_softmax<'s, T>(chunk: &'s mut softmax::Chunk<'_, T>) -> softmax::Chunk<'s, T> {
@@ -506,11 +622,12 @@ fn softmax_chunk<T: Real>(
     }
 }
 
-/// The chunks' partial sums added in chunk order.
-fn ordered_sum(values: &[f64]) -> f64 {
-    let mut sum = OrderedSum::default();
+/// The exact sum of the chunks' partial sums: its rounded value depends neither on their
+/// order nor on how a batch is split into calls at chunk boundaries (see `PartialLoss`).
+fn exact_sum(values: &[f64]) -> ExactSum {
+    let mut sum = ExactSum::default();
     for &value in values {
         sum.add(value);
     }
-    sum.total()
+    sum
 }

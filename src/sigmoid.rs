@@ -2,7 +2,7 @@
 
 use crate::objective::{Description, Objective};
 use crate::parallel::{self, ElementwiseCall, SigmoidOutputs, SigmoidTargetSlices};
-use crate::{Float, FocalError, Reduction, validate};
+use crate::{Float, FocalError, PartialLoss, Reduction, validate};
 
 /// The targets of a sigmoid focal loss, in one of three forms.
 ///
@@ -158,7 +158,7 @@ impl SigmoidFocalOptions {
 pub trait SigmoidObjective: Sync + sealed::Sealed {
     /// The call these options describe, before validation.
     #[doc(hidden)]
-    fn describe(&self) -> Description;
+    fn describe(&self) -> Description<'_>;
 }
 
 pub(crate) mod sealed {
@@ -168,12 +168,13 @@ pub(crate) mod sealed {
 impl sealed::Sealed for SigmoidFocalOptions {}
 
 impl SigmoidObjective for SigmoidFocalOptions {
-    fn describe(&self) -> Description {
+    fn describe(&self) -> Description<'_> {
         Description {
             objective: Objective::Focal {
                 gamma: self.gamma,
                 alpha: self.alpha,
             },
+            class_gamma: None,
             label_smoothing: self.label_smoothing,
             reduction: self.reduction,
             normalizer: self.normalizer,
@@ -187,7 +188,7 @@ fn validate_inputs<T: Float>(
     logits: &[T],
     targets: &SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    call: &Description,
+    call: &Description<'_>,
 ) -> Result<(), FocalError> {
     validate::description::<T>(call)?;
     let n = logits.len();
@@ -206,6 +207,30 @@ fn validate_inputs<T: Float>(
     }
     if let Some(w) = weights {
         validate::input_length("weights", n, w.len())?;
+    }
+    match (call.objective, *targets) {
+        (Objective::ClassFocal { .. }, SigmoidTargets::Classes { classes, .. }) => {
+            let gamma = call.class_gamma.unwrap_or_default();
+            if gamma.len() != classes {
+                return Err(FocalError::ClassGammaLength {
+                    expected: classes,
+                    actual: gamma.len(),
+                });
+            }
+        }
+        (Objective::ClassFocal { .. }, _) => {
+            return Err(FocalError::UnsupportedTargets {
+                objective: "per-class focal loss",
+                needs: "class-index targets (SigmoidTargets::Classes)",
+            });
+        }
+        (Objective::ReducedFocal { .. }, SigmoidTargets::Soft(_)) => {
+            return Err(FocalError::UnsupportedTargets {
+                objective: "reduced focal loss",
+                needs: "hard targets (labels or class indices)",
+            });
+        }
+        _ => {}
     }
     Ok(())
 }
@@ -257,7 +282,7 @@ pub(crate) fn sigmoid_focal_outputs<T: Float, O: SigmoidObjective + ?Sized>(
     options: &O,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
-) -> Result<(), FocalError> {
+) -> Result<PartialLoss, FocalError> {
     let call = options.describe();
     validate_inputs(logits, &targets, weights, &call)?;
     let n = logits.len();
@@ -273,25 +298,54 @@ pub(crate) fn sigmoid_focal_outputs<T: Float, O: SigmoidObjective + ?Sized>(
     } else {
         SigmoidOutputs::Loss
     };
-    run(
+    Ok(run(
         logits, &targets, weights, &call, None, outputs, loss, grad, None,
-    );
-    Ok(())
+    ))
 }
 
-/// Validated arguments → the parallel kernels, then the reduction.
+/// One shard's part of a reduced sigmoid loss: the sum of its weighted losses and its count
+/// ([`PartialLoss`], combined across shards), and, when `grad` is given, the gradient the
+/// options describe — with `.normalizer(global count)` and [`Reduction::Mean`], the gradient
+/// of the whole batch's mean (the same bits a single call over the batch writes there).
+///
+/// # Errors
+/// As [`sigmoid_focal_loss`]; `grad` is then untouched.
+///
+/// ```
+/// use focal_loss::{sigmoid_focal_partial, SigmoidFocalOptions, SigmoidTargets};
+/// // A shard of 2 elements of a batch of 8 (the global count, known before the call).
+/// let options = SigmoidFocalOptions::default().normalizer(8.0);
+/// let mut grad = [0.0f32; 2];
+/// let part = sigmoid_focal_partial(&[0.5f32, -1.0], SigmoidTargets::Labels(&[1, 0]), None,
+///                                  &options, Some(&mut grad))?;
+/// assert_eq!(part.count(), 2);
+/// assert!(part.sum() > 0.0 && grad[0] < 0.0 && grad[1] > 0.0);
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+pub fn sigmoid_focal_partial<T: Float>(
+    logits: &[T],
+    targets: SigmoidTargets<'_, T>,
+    weights: Option<&[T]>,
+    options: &(impl SigmoidObjective + ?Sized),
+    grad: Option<&mut [T]>,
+) -> Result<PartialLoss, FocalError> {
+    sigmoid_focal_outputs(logits, targets, weights, options, None, grad)
+}
+
+/// Validated arguments → the parallel kernels, then the reduction; returns the call's sum
+/// and count.
 #[allow(clippy::too_many_arguments)]
 fn run<T: Float>(
     logits: &[T],
     targets: &SigmoidTargets<'_, T>,
     weights: Option<&[T]>,
-    call: &Description,
+    call: &Description<'_>,
     hessian_floor: Option<f64>,
     outputs: SigmoidOutputs,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
     hess: Option<&mut [T]>,
-) {
+) -> PartialLoss {
     let count = match *targets {
         SigmoidTargets::Classes { targets, classes } => {
             targets.iter().filter(|&&t| t >= 0).count() * classes
@@ -307,10 +361,11 @@ fn run<T: Float>(
         if let Some(grad) = grad {
             grad.fill(T::from_f64(0.0));
         }
-        return;
+        return PartialLoss::default();
     }
     let kernel_call = ElementwiseCall {
         objective: call.objective,
+        class_gamma: call.class_gamma,
         label_smoothing: call.label_smoothing,
         grad_scale: 1.0 / divisor,
         hessian_floor,
@@ -327,7 +382,7 @@ fn run<T: Float>(
         Reduction::Sum | Reduction::Mean => (None, loss),
     };
     let sum = parallel::with_threads(call.threads, || {
-        parallel::elementwise(
+        T::elementwise(
             logits,
             target_slices,
             weights,
@@ -339,8 +394,9 @@ fn run<T: Float>(
         )
     });
     if let Some(loss) = reduced_loss {
-        loss[0] = T::from_f64(sum / divisor);
+        loss[0] = T::from_f64(sum.value() / divisor);
     }
+    PartialLoss::new(sum, count)
 }
 
 /// Sigmoid focal loss of `logits` against `targets`, written into `loss`.
@@ -369,7 +425,7 @@ pub fn sigmoid_focal_loss<T: Float>(
     options: &(impl SigmoidObjective + ?Sized),
     loss: &mut [T],
 ) -> Result<(), FocalError> {
-    sigmoid_focal_outputs(logits, targets, weights, options, Some(loss), None)
+    sigmoid_focal_outputs(logits, targets, weights, options, Some(loss), None).map(drop)
 }
 
 /// Sigmoid focal loss and its gradient in one pass.
@@ -401,7 +457,7 @@ pub fn sigmoid_focal_loss_grad<T: Float>(
     loss: &mut [T],
     grad: &mut [T],
 ) -> Result<(), FocalError> {
-    sigmoid_focal_outputs(logits, targets, weights, options, Some(loss), Some(grad))
+    sigmoid_focal_outputs(logits, targets, weights, options, Some(loss), Some(grad)).map(drop)
 }
 
 /// The gradient of the sigmoid focal loss alone (of the reduced loss, or of each element's
@@ -429,7 +485,7 @@ pub fn sigmoid_focal_grad<T: Float>(
     options: &(impl SigmoidObjective + ?Sized),
     grad: &mut [T],
 ) -> Result<(), FocalError> {
-    sigmoid_focal_outputs(logits, targets, weights, options, None, Some(grad))
+    sigmoid_focal_outputs(logits, targets, weights, options, None, Some(grad)).map(drop)
 }
 
 /// Per-element gradient and Hessian of the sigmoid focal loss: the custom objective of a

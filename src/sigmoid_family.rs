@@ -15,9 +15,10 @@ macro_rules! family_options {
             $( $(#[$field_meta:meta])* $field:ident: $ty:ty = $default:expr, )*
         }
         describe($options:ident) => $objective:expr;
+        $( class_gamma($class_options:ident) => $class_gamma:expr; )?
     ) => {
         $(#[$meta])*
-        #[derive(Clone, Copy, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq)]
         #[non_exhaustive]
         pub struct $name {
             $( $(#[$field_meta])* pub $field: $ty, )*
@@ -79,10 +80,18 @@ macro_rules! family_options {
         impl sealed::Sealed for $name {}
 
         impl SigmoidObjective for $name {
-            fn describe(&self) -> Description {
+            fn describe(&self) -> Description<'_> {
                 let $options = self;
+                let objective = $objective;
+                #[allow(unused_mut, unused_assignments)]
+                let mut class_gamma = None;
+                $(
+                    let $class_options = self;
+                    class_gamma = Some($class_gamma);
+                )?
                 Description {
-                    objective: $objective,
+                    objective,
+                    class_gamma,
                     label_smoothing: self.label_smoothing,
                     reduction: self.reduction,
                     normalizer: self.normalizer,
@@ -113,6 +122,7 @@ family_options! {
     /// assert!((loss[0] - (1.0 + (-1.0f64).exp()).ln() / 2.0).abs() < 1e-15);
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
+    #[derive(Copy)]
     pub struct FocalStarOptions {
         /// γ ∈ (0, 10⁴]: the loss divides by it, so 0 is refused.
         gamma: f64 = 1.0,
@@ -150,6 +160,7 @@ family_options! {
     /// assert!((poly[0] - focal[0] - 0.125).abs() < 1e-16);
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
+    #[derive(Copy)]
     pub struct Poly1FocalOptions {
         /// γ ∈ [0, 10⁴].
         gamma: f64 = 2.0,
@@ -185,6 +196,7 @@ family_options! {
     /// assert!((loss[0] - std::f64::consts::LN_2 * 0.09).abs() < 1e-15);
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
+    #[derive(Copy)]
     pub struct QualityFocalOptions {
         /// β ∈ [0, 10⁴], the focusing exponent.
         beta: f64 = 2.0,
@@ -213,6 +225,7 @@ family_options! {
     /// assert!((loss[0] - 0.6 * ln2).abs() < 1e-15 && (loss[1] - 0.1875 * ln2).abs() < 1e-15);
     /// # Ok::<(), focal_loss::FocalError>(())
     /// ```
+    #[derive(Copy)]
     pub struct VarifocalOptions {
         /// α ∈ [0, 1], the weight of the negatives.
         alpha: f64 = 0.75,
@@ -223,4 +236,124 @@ family_options! {
         alpha: options.alpha,
         gamma: options.gamma,
     };
+}
+
+family_options! {
+    /// Asymmetric loss (ASL, Ben-Baruch et al. 2021), for multi-label heads with many
+    /// negatives: positives and negatives are focused separately, and the probability of a
+    /// negative is shifted down by a margin `m`, which discards very easy negatives
+    /// altogether. With `p = σ(x)` and `p_m = max(p − m, 0)`:
+    ///
+    /// `ASL(x, y) = y·(1 − p)^γ₊·(−ln p) + (1 − y)·p_m^γ₋·(−ln(1 − p_m))`
+    ///
+    /// The defaults γ₊ = 1, γ₋ = 4, m = 0.05 are the reference implementation's
+    /// (`AsymmetricLoss(gamma_neg=4, gamma_pos=1, clip=0.05)`); the paper trains with γ₊ = 0.
+    /// Differences from that code: the logarithms are of the logit (no `eps` clamp), a soft
+    /// target mixes the two halves linearly (the code mixes the focusing weights instead;
+    /// both agree for `y ∈ {0, 1}`), and the gradient is the true one — the code can treat the
+    /// focusing weight as a constant in the backward pass (`disable_torch_grad_focal_loss`).
+    /// At `p = m` the negatives' loss has a kink (for γ₋ < 1 its Hessian grows without bound
+    /// as `p` approaches `m` from above).
+    ///
+    /// ```
+    /// use focal_loss::{sigmoid_focal_loss, AsymmetricOptions, Reduction, SigmoidTargets};
+    /// let options = AsymmetricOptions::default().reduction(Reduction::None);
+    /// let mut loss = [0.0f64; 2];
+    /// sigmoid_focal_loss(&[0.0, 0.0], SigmoidTargets::Labels(&[1, 0]), None, &options,
+    ///                    &mut loss)?;
+    /// // p = ½: a positive ½·ln 2; a negative p_m = 0.45, 0.45⁴·(−ln 0.55).
+    /// let ln2 = std::f64::consts::LN_2;
+    /// assert!((loss[0] - 0.5 * ln2).abs() < 1e-16);
+    /// assert!((loss[1] - 0.45f64.powi(4) * -(0.55f64.ln())).abs() < 1e-16);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    #[derive(Copy)]
+    pub struct AsymmetricOptions {
+        /// γ₊ ∈ [0, 10⁴], the focusing of the positives.
+        gamma_positive: f64 = 1.0,
+        /// γ₋ ∈ [0, 10⁴], the focusing of the negatives.
+        gamma_negative: f64 = 4.0,
+        /// The margin `m ∈ [0, 1)` (the code's `clip`): 0 or a normal number of the element
+        /// type.
+        margin: f64 = 0.05,
+    }
+    describe(options) => Objective::Asymmetric {
+        gamma_positive: options.gamma_positive,
+        gamma_negative: options.gamma_negative,
+        margin: options.margin,
+    };
+}
+
+family_options! {
+    /// Reduced focal loss (Sergievskiy & Ponamarev 2019): the focal factor only for
+    /// well-classified examples, so that hard ones keep the full cross-entropy:
+    ///
+    /// `RFL(x, y) = α_t·((1 − p_t)/th)^γ·CE` where `p_t ≥ th`, `α_t·CE` where `p_t < th`
+    ///
+    /// (`CE = −ln p_t`; α as in [`SigmoidFocalOptions`](crate::SigmoidFocalOptions), off by
+    /// default). The defaults γ = 2, th = 0.5 are the paper's; at th = 0.5 the loss is
+    /// continuous, elsewhere it jumps at the threshold by the factor `((1 − th)/th)^γ`.
+    /// Hard targets only (u8 labels or class indices), without label smoothing: the
+    /// threshold is decided on the logit, `(2y − 1)·x ≥ ln(th/(1 − th))`, exactly, which a
+    /// soft target's rounded `p_t` could not be.
+    ///
+    /// ```
+    /// use focal_loss::{sigmoid_focal_loss, Reduction, ReducedFocalOptions, SigmoidTargets};
+    /// let options = ReducedFocalOptions::default().reduction(Reduction::None);
+    /// let mut loss = [0.0f64; 2];
+    /// sigmoid_focal_loss(&[3.0, -1.0], SigmoidTargets::Labels(&[1, 1]), None, &options,
+    ///                    &mut loss)?;
+    /// // p_t = σ(3) ≥ ½: focused; p_t = σ(−1) < ½: plain cross-entropy ln(1 + e).
+    /// let q = 1.0 / (1.0 + 3f64.exp());
+    /// assert!((loss[0] - (q / 0.5).powi(2) * (-3f64).exp().ln_1p()).abs() < 1e-17);
+    /// assert!((loss[1] - 1f64.exp().ln_1p()).abs() < 1e-15);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    #[derive(Copy)]
+    pub struct ReducedFocalOptions {
+        /// γ ∈ [0, 10⁴].
+        gamma: f64 = 2.0,
+        /// The threshold `th ∈ (0, 1]`; `th^−γ` must be finite in the element type.
+        threshold: f64 = 0.5,
+        /// α ∈ [0, 1], or `None` for `α_t = 1`.
+        alpha: Option<f64> = None,
+    }
+    describe(options) => Objective::ReducedFocal {
+        gamma: options.gamma,
+        threshold: options.threshold,
+        alpha: options.alpha,
+    };
+}
+
+family_options! {
+    /// The sigmoid focal loss with one γ per class, for a multi-label head with class-index
+    /// targets ([`SigmoidTargets::Classes`](crate::SigmoidTargets::Classes)): element
+    /// `(row, k)` is focused by `γ_k`,
+    ///
+    /// `FL(x, y) = α_t·(1 − p_t)^γ_k·CE`
+    ///
+    /// (rare classes can be focused less than frequent ones). The other target forms have
+    /// no classes and are refused; `class_gamma` needs one value per class.
+    ///
+    /// ```
+    /// use focal_loss::{sigmoid_focal_loss, PerClassFocalOptions, Reduction, SigmoidTargets};
+    /// let options = PerClassFocalOptions::default()
+    ///     .class_gamma(vec![0.0, 1.0, 2.0])
+    ///     .alpha(None)
+    ///     .reduction(Reduction::Sum);
+    /// let targets = SigmoidTargets::Classes { targets: &[2], classes: 3 };
+    /// let mut loss = [0.0f64];
+    /// sigmoid_focal_loss(&[0.0, 0.0, 0.0], targets, None, &options, &mut loss)?;
+    /// // p_t = ½ everywhere: (½^0 + ½^1 + ½^2)·ln 2.
+    /// assert!((loss[0] - 1.75 * std::f64::consts::LN_2).abs() < 1e-15);
+    /// # Ok::<(), focal_loss::FocalError>(())
+    /// ```
+    pub struct PerClassFocalOptions {
+        /// γ_k ∈ [0, 10⁴] of each class.
+        class_gamma: Vec<f64> = Vec::new(),
+        /// α ∈ [0, 1], or `None` for `α_t = 1`.
+        alpha: Option<f64> = Some(0.25),
+    }
+    describe(options) => Objective::ClassFocal { alpha: options.alpha };
+    class_gamma(options) => &options.class_gamma[..];
 }

@@ -1,7 +1,7 @@
 //! Softmax (multi-class) focal loss with class-index targets.
 
 use crate::objective::SoftmaxCall;
-use crate::{Float, FocalError, Reduction, parallel, validate};
+use crate::{Float, FocalError, PartialLoss, Reduction, parallel, validate};
 
 /// The shape of softmax logits: `[batch, classes, spatial]`, channels-first.
 ///
@@ -234,7 +234,7 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
     options: &SoftmaxFocalOptions,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
-) -> Result<(), FocalError> {
+) -> Result<PartialLoss, FocalError> {
     let SoftmaxShape {
         batch,
         classes,
@@ -272,11 +272,11 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
             ignore_index: options.ignore_index,
         });
     }
-    run(logits, targets, shape, options, loss, grad);
-    Ok(())
+    Ok(run(logits, targets, shape, options, loss, grad))
 }
 
-/// Validated arguments → the parallel kernels, then the reduction.
+/// Validated arguments → the parallel kernels, then the reduction; returns the call's sum
+/// and count.
 fn run<T: Float>(
     logits: &[T],
     targets: &[i32],
@@ -284,7 +284,7 @@ fn run<T: Float>(
     options: &SoftmaxFocalOptions,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
-) {
+) -> PartialLoss {
     let count = targets
         .iter()
         .filter(|&&t| t != options.ignore_index)
@@ -298,7 +298,7 @@ fn run<T: Float>(
         if let Some(grad) = grad {
             grad.fill(T::from_f64(0.0));
         }
-        return;
+        return PartialLoss::default();
     }
     let call = SoftmaxCall {
         gamma: options.gamma,
@@ -314,7 +314,7 @@ fn run<T: Float>(
         Reduction::Sum | Reduction::Mean => (None, loss),
     };
     let sum = parallel::with_threads(options.threads, || {
-        parallel::softmax(
+        T::softmax(
             logits,
             targets,
             shape.classes,
@@ -325,8 +325,9 @@ fn run<T: Float>(
         )
     });
     if let Some(loss) = reduced_loss {
-        loss[0] = T::from_f64(sum / divisor);
+        loss[0] = T::from_f64(sum.value() / divisor);
     }
+    PartialLoss::new(sum, count)
 }
 
 /// Softmax focal loss of `logits` (shape `shape`) against class-index `targets`.
@@ -356,7 +357,7 @@ pub fn softmax_focal_loss<T: Float>(
     options: &SoftmaxFocalOptions,
     loss: &mut [T],
 ) -> Result<(), FocalError> {
-    softmax_focal_outputs(logits, targets, shape, options, Some(loss), None)
+    softmax_focal_outputs(logits, targets, shape, options, Some(loss), None).map(drop)
 }
 
 /// Softmax focal loss and its gradient (same layout as `logits`) in one pass.
@@ -388,7 +389,7 @@ pub fn softmax_focal_loss_grad<T: Float>(
     loss: &mut [T],
     grad: &mut [T],
 ) -> Result<(), FocalError> {
-    softmax_focal_outputs(logits, targets, shape, options, Some(loss), Some(grad))
+    softmax_focal_outputs(logits, targets, shape, options, Some(loss), Some(grad)).map(drop)
 }
 
 /// The gradient of the softmax focal loss alone (same layout as `logits`), for callers that
@@ -413,5 +414,31 @@ pub fn softmax_focal_grad<T: Float>(
     options: &SoftmaxFocalOptions,
     grad: &mut [T],
 ) -> Result<(), FocalError> {
-    softmax_focal_outputs(logits, targets, shape, options, None, Some(grad))
+    softmax_focal_outputs(logits, targets, shape, options, None, Some(grad)).map(drop)
+}
+
+/// One shard's part of a reduced softmax loss: the sum of its position losses and the count
+/// of positions that are not ignored ([`PartialLoss`], combined across shards), and, when
+/// `grad` is given, the gradient the options describe — with `.normalizer(global count)` and
+/// [`Reduction::Mean`], the gradient of the whole batch's mean.
+///
+/// # Errors
+/// As [`softmax_focal_loss`]; `grad` is then untouched.
+///
+/// ```
+/// use focal_loss::{softmax_focal_partial, SoftmaxFocalOptions, SoftmaxShape};
+/// let logits = [2.0f32, 0.5, -1.0, 0.0, 0.0, 3.0];
+/// let part = softmax_focal_partial(&logits, &[0, -100], SoftmaxShape::rows(2, 3),
+///                                  &SoftmaxFocalOptions::default(), None)?;
+/// assert_eq!(part.count(), 1); // the second row is ignored
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+pub fn softmax_focal_partial<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    grad: Option<&mut [T]>,
+) -> Result<PartialLoss, FocalError> {
+    softmax_focal_outputs(logits, targets, shape, options, None, grad)
 }

@@ -144,6 +144,11 @@ pub(crate) fn product(factors: &[usize]) -> Result<usize, FocalError> {
         .ok_or(FocalError::SizeOverflow)
 }
 
+/// A γ of the family under its own name: in [0, 10⁴].
+fn named_gamma(name: &'static str, value: f64) -> Result<(), FocalError> {
+    gamma(value).map_err(|_| FocalError::InvalidParameter { name, value })
+}
+
 /// A per-class γ: each in [0, 10⁴].
 pub(crate) fn class_gamma(gamma: &[f64]) -> Result<(), FocalError> {
     match gamma.iter().position(|&g| self::gamma(g).is_err()) {
@@ -166,7 +171,7 @@ pub(crate) fn finite_in<T: Float>(name: &'static str, value: f64) -> Result<(), 
 }
 
 /// Checks every parameter of an elementwise call in element type `T`.
-pub(crate) fn description<T: Float>(call: &Description) -> Result<(), FocalError> {
+pub(crate) fn description<T: Float>(call: &Description<'_>) -> Result<(), FocalError> {
     match call.objective {
         Objective::Focal { gamma: g, alpha: a } => {
             gamma(g)?;
@@ -194,11 +199,50 @@ pub(crate) fn description<T: Float>(call: &Description) -> Result<(), FocalError
             alpha::<T>(a)?;
             finite_in::<T>("epsilon", epsilon)?;
         }
-        Objective::QualityFocal { beta } => {
-            gamma(beta).map_err(|_| FocalError::InvalidParameter {
-                name: "beta",
-                value: beta,
-            })?;
+        Objective::QualityFocal { beta } => named_gamma("beta", beta)?,
+        Objective::ClassFocal { alpha: a } => {
+            alpha::<T>(a)?;
+            class_gamma(call.class_gamma.unwrap_or_default())?;
+        }
+        Objective::Asymmetric {
+            gamma_positive,
+            gamma_negative,
+            margin,
+        } => {
+            named_gamma("gamma_positive", gamma_positive)?;
+            named_gamma("gamma_negative", gamma_negative)?;
+            // A margin that rounds away in `T` would compute another loss than the options
+            // describe (as α).
+            if !((0.0..1.0).contains(&margin) && is_zero_or_normal::<T>(margin)) {
+                return Err(FocalError::InvalidParameter {
+                    name: "margin",
+                    value: margin,
+                });
+            }
+        }
+        Objective::ReducedFocal {
+            gamma: g,
+            threshold,
+            alpha: a,
+        } => {
+            gamma(g)?;
+            // The reduced branch is scaled by th^−γ, which must be finite in `T`.
+            let scale = T::from_f64(threshold.powf(-g)).to_f64();
+            if !(threshold > 0.0 && threshold <= 1.0 && scale.is_finite()) {
+                return Err(FocalError::InvalidParameter {
+                    name: "threshold",
+                    value: threshold,
+                });
+            }
+            alpha::<T>(a)?;
+            // Smoothing makes targets soft, whose p_t the threshold cannot be decided on
+            // exactly (see ReducedFocalOptions).
+            if call.label_smoothing != 0.0 {
+                return Err(FocalError::InvalidParameter {
+                    name: "label_smoothing (the reduced focal loss takes hard targets)",
+                    value: call.label_smoothing,
+                });
+            }
         }
         Objective::Varifocal { alpha: a, gamma: g } => {
             alpha::<T>(Some(a))?;

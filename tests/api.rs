@@ -1,8 +1,10 @@
-//! The Rust API's per-call thread limit and gradient-only functions.
+//! The Rust API's per-call thread limit, gradient-only functions and partial results of
+//! sharded batches.
 
 use focal_loss::{
-    FocalError, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
-    sigmoid_focal_grad, sigmoid_focal_loss_grad, softmax_focal_grad, softmax_focal_loss_grad,
+    Float, FocalError, PartialLoss, Reduction, SigmoidFocalOptions, SigmoidTargets,
+    SoftmaxFocalOptions, SoftmaxShape, sigmoid_focal_grad, sigmoid_focal_loss_grad,
+    sigmoid_focal_partial, softmax_focal_grad, softmax_focal_loss_grad, softmax_focal_partial,
 };
 
 /// Logits spread over [-12, 12], deterministic.
@@ -139,4 +141,114 @@ fn the_gradient_alone_refuses_bad_input_and_leaves_its_output() {
     .unwrap_err();
     assert_eq!(error, FocalError::InvalidGamma(-1.0));
     assert_eq!(grad, [7.0; 3]);
+}
+
+/// A batch cut into shards at chunk boundaries (16 384 elements; softmax: whole samples per
+/// chunk) gives, shard by shard, the single call's sum and count, and with the global count
+/// as normaliser its gradient: the same bits. At other cuts, the same values within the
+/// accuracy contract. The shards are combined out of order (an all-reduce's).
+#[test]
+fn shards_combine_to_the_whole_batch() {
+    const CHUNK: usize = 16 * 1024;
+    let n = 3 * CHUNK + 1234;
+    let x = logits(n);
+    let labels: Vec<u8> = (0..n).map(|i| u8::from(i % 7 == 0)).collect();
+    let options = SigmoidFocalOptions::default().gamma(1.5);
+    let (mut whole_loss, mut whole_grad) = ([0.0f32], vec![0.0f32; n]);
+    sigmoid_focal_loss_grad(
+        &x,
+        SigmoidTargets::Labels(&labels),
+        None,
+        &options,
+        &mut whole_loss,
+        &mut whole_grad,
+    )
+    .unwrap();
+    for (cuts, exact) in [
+        (vec![0, CHUNK, 3 * CHUNK, n], true),
+        (vec![0, 2 * CHUNK, n], true),
+        (vec![0, 1000, CHUNK + 77, n], false),
+    ] {
+        let sharded = options.normalizer(n as f64);
+        let mut grad = vec![0.0f32; n];
+        let mut parts = Vec::new();
+        for w in cuts.windows(2) {
+            let (start, end) = (w[0], w[1]);
+            parts.push(
+                sigmoid_focal_partial(
+                    &x[start..end],
+                    SigmoidTargets::Labels(&labels[start..end]),
+                    None,
+                    &sharded,
+                    Some(&mut grad[start..end]),
+                )
+                .unwrap(),
+            );
+        }
+        let mut total = PartialLoss::default();
+        for part in parts.iter().rev() {
+            total.combine(part);
+        }
+        assert_eq!(total.count(), n);
+        let mean = f32::from_f64(total.mean());
+        if exact {
+            assert_eq!(mean.to_bits(), whole_loss[0].to_bits(), "cuts {cuts:?}");
+        } else {
+            assert!(
+                (mean - whole_loss[0]).abs() <= 2e-6 * whole_loss[0],
+                "cuts {cuts:?}"
+            );
+        }
+        // The gradient of the global mean does not depend on the cuts at all.
+        assert_eq!(bits(&grad), bits(&whole_grad), "cuts {cuts:?}");
+    }
+}
+
+/// Softmax shards of whole chunks (16 384 / 80 = 204 rows each) combine to the single call.
+#[test]
+fn softmax_shards_combine_to_the_whole_batch() {
+    let (classes, rows_per_chunk) = (80, 16 * 1024 / 80);
+    let rows = 3 * rows_per_chunk + 17;
+    let x = logits(rows * classes);
+    let targets: Vec<i32> = (0..rows)
+        .map(|r| {
+            if r % 11 == 0 {
+                -100
+            } else {
+                (r * 7 % classes) as i32
+            }
+        })
+        .collect();
+    let options = SoftmaxFocalOptions::default().label_smoothing(0.1);
+    let (mut whole_loss, mut whole_grad) = ([0.0f32], vec![0.0f32; x.len()]);
+    softmax_focal_loss_grad(
+        &x,
+        &targets,
+        SoftmaxShape::rows(rows, classes),
+        &options,
+        &mut whole_loss,
+        &mut whole_grad,
+    )
+    .unwrap();
+    let count = targets.iter().filter(|&&t| t != -100).count();
+    let sharded = options.clone().normalizer(count as f64);
+    let mut grad = vec![0.0f32; x.len()];
+    let mut total = PartialLoss::default();
+    for (start, end) in [(0, rows_per_chunk), (rows_per_chunk, rows)] {
+        let part = softmax_focal_partial(
+            &x[start * classes..end * classes],
+            &targets[start..end],
+            SoftmaxShape::rows(end - start, classes),
+            &sharded,
+            Some(&mut grad[start * classes..end * classes]),
+        )
+        .unwrap();
+        total.combine(&part);
+    }
+    assert_eq!(total.count(), count);
+    assert_eq!(
+        f32::from_f64(total.mean()).to_bits(),
+        whole_loss[0].to_bits()
+    );
+    assert_eq!(bits(&grad), bits(&whole_grad));
 }

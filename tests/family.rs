@@ -3,13 +3,15 @@
 //! invalid parameters.
 
 use focal_loss::{
-    FocalError, FocalStarOptions, Poly1FocalOptions, QualityFocalOptions, Reduction,
-    SigmoidFocalOptions, VarifocalOptions, reference,
+    AsymmetricOptions, FocalError, FocalStarOptions, PerClassFocalOptions, Poly1FocalOptions,
+    QualityFocalOptions, ReducedFocalOptions, Reduction, SigmoidFocalOptions, SigmoidTargets,
+    VarifocalOptions, reference, sigmoid_focal_grad_hess, sigmoid_focal_loss,
+    sigmoid_focal_loss_grad,
 };
 use proptest::prelude::*;
 
 mod common;
-use common::suite::SuiteObjective;
+use common::suite::{Form, SuiteObjective};
 use common::tolerance;
 
 fn alpha() -> impl Strategy<Value = Option<f64>> {
@@ -280,3 +282,448 @@ objective_suite!(
         ),
     ],
 );
+
+/// `[loss, grad, hess]` of the focal loss at a label (no α), with its terms' sizes.
+fn focal_half(x: f64, positive: bool, gamma: f64) -> [f64; 3] {
+    let value = reference::sigmoid_focal_hard(x, positive, gamma, None);
+    let y = if positive { 1.0 } else { 0.0 };
+    let (grad, hess) = tolerance::sigmoid_term_scales(x, y, gamma, None);
+    [
+        value.loss.abs(),
+        value.grad.abs().max(grad),
+        value.hess.abs().max(hess),
+    ]
+}
+
+impl SuiteObjective for AsymmetricOptions {
+    fn with_call(&self, reduction: Reduction, label_smoothing: f64, threads: usize) -> Self {
+        self.reduction(reduction)
+            .label_smoothing(label_smoothing)
+            .threads(threads)
+    }
+    /// The halves' sizes mixed by the target (their gradients have opposite signs); for a
+    /// margin, what an error of `p_m = p − m` the size of `p + m` moves (relative to `p_m`,
+    /// `γ + 2` times in the gradient, `γ + 3` times in the Hessian).
+    fn scales(&self, x: f64, y: f64) -> [f64; 3] {
+        if !x.is_finite() {
+            return [0.0; 3];
+        }
+        let positive = focal_half(x, true, self.gamma_positive);
+        let negative = if self.margin == 0.0 {
+            focal_half(x, false, self.gamma_negative)
+        } else {
+            let (p, q) = (reference::sigmoid(x), reference::sigmoid(-x));
+            let p_m = p - self.margin;
+            if p_m <= 0.0 {
+                [0.0; 3]
+            } else {
+                let g = self.gamma_negative;
+                let power = p_m.powf(g);
+                let rho = -(-p_m).ln_1p();
+                let (pq, s) = (p * q, q + self.margin);
+                let k = pq / p_m;
+                let rho_k = rho / p_m * pq;
+                let condition = (p + self.margin) / p_m;
+                let grad = power * (g * rho_k + pq / s);
+                let hess = power
+                    * (g * (g - 1.0).abs() * rho_k * k + 2.0 * g * k * pq / s + (pq / s).powi(2))
+                    + grad * (q + p);
+                [
+                    power * rho * (1.0 + (g + 1.0) * condition),
+                    grad * (1.0 + (g + 2.0) * condition),
+                    hess * (1.0 + (g + 3.0) * condition),
+                ]
+            }
+        };
+        core::array::from_fn(|i| y * positive[i] + (1.0 - y) * negative[i])
+    }
+    fn contract_gamma(&self) -> f64 {
+        self.gamma_positive.max(self.gamma_negative)
+    }
+    fn reduction_of(&self) -> Reduction {
+        self.reduction
+    }
+    /// The negatives' loss has a kink at p = m.
+    fn smooth_at(&self, x: f64, y: f64) -> bool {
+        y == 1.0 || self.margin == 0.0 || (reference::sigmoid(x) - self.margin).abs() > 0.02
+    }
+}
+
+objective_suite!(
+    asymmetric,
+    AsymmetricOptions,
+    options: (gamma(), gamma(), prop_oneof![Just(0.05), Just(0.0), 0.0..0.5f64])
+        .prop_map(|(gp, gn, m)| {
+            AsymmetricOptions::default().gamma_positive(gp).gamma_negative(gn).margin(m)
+        }),
+    refused: [
+        (
+            AsymmetricOptions::default().gamma_negative(-1.0),
+            FocalError::InvalidParameter { name: "gamma_negative", value: -1.0 },
+        ),
+        (
+            AsymmetricOptions::default().gamma_positive(2e4),
+            FocalError::InvalidParameter { name: "gamma_positive", value: 2e4 },
+        ),
+        (
+            AsymmetricOptions::default().margin(1.0),
+            FocalError::InvalidParameter { name: "margin", value: 1.0 },
+        ),
+        (
+            AsymmetricOptions::default().margin(-0.1),
+            FocalError::InvalidParameter { name: "margin", value: -0.1 },
+        ),
+        // A margin below the smallest normal f32 rounds away there (refused in both types).
+        (
+            AsymmetricOptions::default().margin(1e-310),
+            FocalError::InvalidParameter { name: "margin", value: 1e-310 },
+        ),
+    ],
+);
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(64) })]
+
+    /// Without a margin, ASL at labels is the focal loss without α: γ₊ on the positives,
+    /// γ₋ on the negatives, with the focal kernel's bits.
+    #[test]
+    fn asymmetric_without_margin_is_focal_loss_per_label(
+        x in prop::collection::vec(-40.0..40.0f32, 1..40),
+        positive in any::<bool>(),
+        gamma_positive in prop_oneof![Just(0.0), Just(1.0), Just(2.0), 0.0..4.0f64],
+        gamma_negative in prop_oneof![Just(4.0), Just(2.0), 0.0..6.0f64],
+    ) {
+        let labels = vec![u8::from(positive); x.len()];
+        let targets = SigmoidTargets::Labels(&labels);
+        let asl = AsymmetricOptions::default()
+            .gamma_positive(gamma_positive)
+            .gamma_negative(gamma_negative)
+            .margin(0.0)
+            .reduction(Reduction::None);
+        let gamma = if positive { gamma_positive } else { gamma_negative };
+        let focal = SigmoidFocalOptions::default().gamma(gamma).alpha(None).reduction(Reduction::None);
+        let n = x.len();
+        let (mut al, mut ag) = (vec![0.0f32; n], vec![0.0f32; n]);
+        let (mut fl, mut fg) = (vec![0.0f32; n], vec![0.0f32; n]);
+        sigmoid_focal_loss_grad(&x, targets, None, &asl, &mut al, &mut ag).unwrap();
+        sigmoid_focal_loss_grad(&x, targets, None, &focal, &mut fl, &mut fg).unwrap();
+        prop_assert_eq!(al, fl);
+        prop_assert_eq!(ag, fg);
+    }
+}
+
+/// The margin discards easy negatives: no loss and no gradient where σ(x) ≤ m.
+#[test]
+fn asymmetric_margin_discards_easy_negatives() {
+    let options = AsymmetricOptions::default().reduction(Reduction::None);
+    // σ(−3) = 0.047 ≤ 0.05 < σ(−2.9) = 0.052.
+    let (x, labels) = ([-3.0f64, -2.9, -40.0], [0u8, 0, 0]);
+    let (mut loss, mut grad) = ([1.0; 3], [1.0; 3]);
+    sigmoid_focal_loss_grad(
+        &x,
+        SigmoidTargets::Labels(&labels),
+        None,
+        &options,
+        &mut loss,
+        &mut grad,
+    )
+    .unwrap();
+    assert_eq!((loss[0], grad[0], loss[2], grad[2]), (0.0, 0.0, 0.0, 0.0));
+    // (σ(−2.9) − 0.05)^4 · −ln(1 − σ(−2.9) + 0.05) by mpmath at 50 digits. The shift cancels
+    // 23-fold and the loss's condition number in x is about 260 here: the f64 contract's
+    // 1e-13, not a few ulps.
+    let want = 4.637202324122349e-14;
+    assert!(
+        (loss[1] - want).abs() <= 1e-13 * want,
+        "{} vs {want}",
+        loss[1]
+    );
+    assert!(grad[1] > 0.0);
+}
+
+impl SuiteObjective for ReducedFocalOptions {
+    fn with_call(&self, reduction: Reduction, label_smoothing: f64, threads: usize) -> Self {
+        self.reduction(reduction)
+            .label_smoothing(label_smoothing)
+            .threads(threads)
+    }
+    /// The focal loss's (γ, times th^−γ) on the reduced side, cross-entropy's below.
+    fn scales(&self, x: f64, y: f64) -> [f64; 3] {
+        let z = if y == 1.0 { x } else { -x };
+        let reduced = z >= (self.threshold / (1.0 - self.threshold)).ln();
+        let (gamma, scale) = if reduced {
+            (self.gamma, self.threshold.powf(-self.gamma))
+        } else {
+            (0.0, 1.0)
+        };
+        let (grad, hess) = tolerance::sigmoid_term_scales(x, y, gamma, self.alpha);
+        [0.0, scale * grad, scale * hess]
+    }
+    fn contract_gamma(&self) -> f64 {
+        self.gamma
+    }
+    fn reduction_of(&self) -> Reduction {
+        self.reduction
+    }
+    /// The loss has a kink (th = 0.5) or a jump at the threshold.
+    fn smooth_at(&self, x: f64, y: f64) -> bool {
+        let z = if y == 1.0 { x } else { -x };
+        (z - (self.threshold / (1.0 - self.threshold)).ln()).abs() > 0.01
+    }
+    const SMOOTHING: bool = false;
+    fn adapt(form: &Form) -> Option<Form> {
+        common::suite::hard_only(form)
+    }
+}
+
+objective_suite!(
+    reduced_focal,
+    ReducedFocalOptions,
+    options: (
+        gamma(),
+        prop_oneof![Just(0.5), Just(1.0), 0.05..1.0f64],
+        alpha(),
+    )
+        .prop_map(|(g, th, a)| ReducedFocalOptions::default().gamma(g).threshold(th).alpha(a)),
+    refused: [
+        (ReducedFocalOptions::default().gamma(-1.0), FocalError::InvalidGamma(-1.0)),
+        (
+            ReducedFocalOptions::default().threshold(0.0),
+            FocalError::InvalidParameter { name: "threshold", value: 0.0 },
+        ),
+        (
+            ReducedFocalOptions::default().threshold(1.5),
+            FocalError::InvalidParameter { name: "threshold", value: 1.5 },
+        ),
+        // th^−γ = 1e4000 is beyond both types.
+        (
+            ReducedFocalOptions::default().threshold(1e-4).gamma(1000.0),
+            FocalError::InvalidParameter { name: "threshold", value: 1e-4 },
+        ),
+        (ReducedFocalOptions::default().alpha(1.5), FocalError::InvalidAlpha(1.5)),
+        (
+            ReducedFocalOptions::default().label_smoothing(0.1),
+            FocalError::InvalidParameter {
+                name: "label_smoothing (the reduced focal loss takes hard targets)",
+                value: 0.1,
+            },
+        ),
+    ],
+);
+
+/// The reduced focal loss decides its threshold on hard targets only: soft ones are refused.
+#[test]
+fn reduced_focal_refuses_soft_targets() {
+    let mut loss = [7.0f32];
+    let result = sigmoid_focal_loss(
+        &[0.5f32],
+        SigmoidTargets::Soft(&[1.0]),
+        None,
+        &ReducedFocalOptions::default(),
+        &mut loss,
+    );
+    assert_eq!(
+        result,
+        Err(FocalError::UnsupportedTargets {
+            objective: "reduced focal loss",
+            needs: "hard targets (labels or class indices)",
+        })
+    );
+    assert_eq!(loss, [7.0]);
+}
+
+/// Across the threshold the branch is the focal loss times th^−γ above, cross-entropy
+/// below; the f32 logits next to logit(th) fall on the side the real numbers put them.
+#[test]
+fn reduced_focal_threshold_is_exact_on_the_logit() {
+    let th = 0.3f64;
+    let logit = (th / (1.0 - th)).ln();
+    let at = logit as f32;
+    let neighbours = [
+        f32::from_bits(at.to_bits() - 1),
+        at,
+        f32::from_bits(at.to_bits() + 1),
+    ];
+    let options = ReducedFocalOptions::default()
+        .threshold(th)
+        .gamma(2.0)
+        .reduction(Reduction::None);
+    let mut loss = [0.0f32; 3];
+    sigmoid_focal_loss(
+        &neighbours,
+        SigmoidTargets::Labels(&[1, 1, 1]),
+        None,
+        &options,
+        &mut loss,
+    )
+    .unwrap();
+    for (x, got) in neighbours.iter().zip(loss) {
+        let x = f64::from(*x);
+        let ce = reference::softplus(-x);
+        let want = if x >= logit {
+            (reference::sigmoid(-x) / th).powi(2) * ce
+        } else {
+            ce
+        };
+        assert!(
+            (f64::from(got) - want).abs() <= 2e-6 * want,
+            "x {x}: {got} vs {want}"
+        );
+    }
+}
+
+impl SuiteObjective for PerClassFocalOptions {
+    fn with_call(&self, reduction: Reduction, label_smoothing: f64, threads: usize) -> Self {
+        self.clone()
+            .reduction(reduction)
+            .label_smoothing(label_smoothing)
+            .threads(threads)
+    }
+    fn scales(&self, x: f64, y: f64) -> [f64; 3] {
+        self.scales_of_class(x, y, Some(0))
+    }
+    fn scales_of_class(&self, x: f64, y: f64, class: Option<usize>) -> [f64; 3] {
+        let gamma = self.class_gamma[class.unwrap_or(0)];
+        let (grad, hess) = tolerance::sigmoid_term_scales(x, y, gamma, self.alpha);
+        [0.0, grad, hess]
+    }
+    fn contract_gamma(&self) -> f64 {
+        self.class_gamma.iter().copied().fold(0.0, f64::max)
+    }
+    fn reduction_of(&self) -> Reduction {
+        self.reduction
+    }
+    fn adapt(form: &Form) -> Option<Form> {
+        common::suite::labels_as_classes(form)
+    }
+    /// γ of as many classes as the head has, the strategy's values repeated.
+    fn fitted(&self, form: &Form) -> Self {
+        let classes = match form {
+            Form::Classes(_, classes) => *classes,
+            _ => 1,
+        };
+        let given: &[f64] = if self.class_gamma.is_empty() {
+            &[2.0]
+        } else {
+            &self.class_gamma
+        };
+        let gamma = (0..classes)
+            .map(|k| given[k % given.len()])
+            .collect::<Vec<_>>();
+        self.clone().class_gamma(gamma)
+    }
+}
+
+objective_suite!(
+    per_class_focal,
+    PerClassFocalOptions,
+    options: (prop::collection::vec(gamma(), 1..6), alpha())
+        .prop_map(|(g, a)| PerClassFocalOptions::default().class_gamma(g).alpha(a)),
+    refused: [
+        (
+            PerClassFocalOptions::default().class_gamma(vec![2.0, 1.0]),
+            FocalError::ClassGammaLength { expected: 1, actual: 2 },
+        ),
+        (
+            PerClassFocalOptions::default().class_gamma(vec![-1.0]),
+            FocalError::InvalidClassGamma { class: 0, value: -1.0 },
+        ),
+        (
+            PerClassFocalOptions::default().class_gamma(vec![2.0]).alpha(1.5),
+            FocalError::InvalidAlpha(1.5),
+        ),
+    ],
+);
+
+/// Per-class γ has no classes to go by for labels and soft targets: refused.
+#[test]
+fn per_class_focal_needs_class_indices() {
+    let options = PerClassFocalOptions::default().class_gamma(vec![2.0]);
+    let mut loss = [7.0f64];
+    let refused = Err(FocalError::UnsupportedTargets {
+        objective: "per-class focal loss",
+        needs: "class-index targets (SigmoidTargets::Classes)",
+    });
+    for targets in [SigmoidTargets::Labels(&[1]), SigmoidTargets::Soft(&[1.0])] {
+        assert_eq!(
+            sigmoid_focal_loss(&[0.5], targets, None, &options, &mut loss),
+            refused
+        );
+    }
+    assert_eq!(loss, [7.0]);
+}
+
+/// A class whose γ is 0 at a saturated logit: `q^0 = 1` although `q = 0` there (the general
+/// power gave `0·ln 0 = NaN`; a proptest found it).
+#[test]
+fn per_class_focal_gamma_zero_at_infinite_logits() {
+    let x = [
+        f64::INFINITY,
+        f64::NEG_INFINITY,
+        800.0,
+        -800.0,
+        f64::INFINITY,
+        3.0,
+    ];
+    let targets = [0, 1, 0];
+    let classes = SigmoidTargets::Classes {
+        targets: &targets,
+        classes: 2,
+    };
+    let options = PerClassFocalOptions::default()
+        .class_gamma(vec![0.0, 0.5])
+        .reduction(Reduction::None);
+    let (mut loss, mut grad) = ([0.0; 6], [0.0; 6]);
+    sigmoid_focal_loss_grad(&x, classes, None, &options, &mut loss, &mut grad).unwrap();
+    let (mut want_loss, mut want_grad) = ([0.0; 6], [0.0; 6]);
+    reference::sigmoid_focal(
+        &x,
+        &classes,
+        None,
+        &options,
+        Some(&mut want_loss),
+        Some(&mut want_grad),
+    );
+    for (got, want) in loss
+        .iter()
+        .chain(&grad)
+        .zip(want_loss.iter().chain(&want_grad))
+    {
+        assert!((got - want).abs() <= 1e-14 * want.abs(), "{got} vs {want}");
+    }
+    // Class 0 of the first row is its target: cross-entropy 0 at +∞, and γ = 0 changes nothing.
+    assert_eq!((loss[0], grad[0]), (0.0, 0.0));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { failure_persistence: None, ..ProptestConfig::with_cases(64) })]
+
+    /// Column k of the head is the focal loss with γ_k: the same bits as the focal loss's
+    /// own kernel on that column (non-integer γ, which both compute by the power).
+    #[test]
+    fn per_class_focal_is_focal_loss_column_by_column(
+        rows in prop::collection::vec((prop::collection::vec(-30.0..30.0f64, 3), -1..=3i32), 1..20),
+        ls in prop_oneof![Just(0.0), 0.0..0.3f64],
+    ) {
+        let gammas = [0.5, 1.75, 3.25];
+        let x: Vec<f64> = rows.iter().flat_map(|(r, _)| r.clone()).collect();
+        let targets: Vec<i32> = rows.iter().map(|(_, t)| *t).collect();
+        let classes = SigmoidTargets::Classes { targets: &targets, classes: 3 };
+        let options = PerClassFocalOptions::default()
+            .class_gamma(gammas.to_vec())
+            .label_smoothing(ls)
+            .reduction(Reduction::None);
+        let n = x.len();
+        let (mut grad, mut hess) = (vec![0.0; n], vec![0.0; n]);
+        sigmoid_focal_grad_hess(&x, classes, None, &options, None, &mut grad, &mut hess).unwrap();
+        for (k, &gamma) in gammas.iter().enumerate() {
+            let focal = SigmoidFocalOptions::default().gamma(gamma).label_smoothing(ls);
+            let (mut g, mut h) = (vec![0.0; n], vec![0.0; n]);
+            sigmoid_focal_grad_hess(&x, classes, None, &focal, None, &mut g, &mut h).unwrap();
+            for i in (k..n).step_by(3) {
+                prop_assert_eq!(grad[i].to_bits(), g[i].to_bits(), "grad[{}]", i);
+                prop_assert_eq!(hess[i].to_bits(), h[i].to_bits(), "hess[{}]", i);
+            }
+        }
+    }
+}

@@ -255,15 +255,17 @@ pub fn c_abi(data: &[u8]) {
     }
 }
 
-/// The bytes of an options struct, raw where the fuzzer says so.
-fn options_from<O: Copy>(plain: O, raw: Option<[u8; 56]>) -> O {
+/// The bytes of an options struct, raw where the fuzzer says so: its first `prefix` bytes,
+/// the fields of the focal loss (the family's fields after them, among them the
+/// `class_gamma` pointer, keep their plain values).
+fn options_from<O: Copy>(plain: O, raw: Option<[u8; 56]>, prefix: usize) -> O {
     let Some(raw) = raw else { return plain };
-    assert!(size_of::<O>() <= raw.len());
+    let len = prefix.min(raw.len()).min(size_of::<O>());
     let mut value = plain;
-    // SAFETY: the option structs hold only f64, i32, u32 and the u32 reduction code, for
-    // which every bit pattern is a valid value; `raw` has at least size_of::<O>() bytes.
+    // SAFETY: the prefix holds only f64, i32, u32 and the u32 reduction code, for which
+    // every bit pattern is a valid value; `raw` and `value` have at least `len` bytes.
     unsafe {
-        core::ptr::copy_nonoverlapping(raw.as_ptr(), (&raw mut value).cast::<u8>(), size_of::<O>());
+        core::ptr::copy_nonoverlapping(raw.as_ptr(), (&raw mut value).cast::<u8>(), len);
     }
     value
 }
@@ -503,8 +505,10 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
         reduction: reduction_code(s.reduction),
         normalizer: s.normalizer.unwrap_or(0.0),
         threads: abuse.threads,
+        ..ffi::focal_sigmoid_options_default()
     };
-    let options = options_from(plain, abuse.raw_options);
+    let prefix = core::mem::offset_of!(FocalSigmoidOptions, objective);
+    let options = options_from(plain, abuse.raw_options, prefix);
     // The case as the C function reads its options.
     s.gamma = options.gamma;
     s.alpha = alpha_is_on(options.alpha).then_some(options.alpha);
@@ -762,8 +766,10 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
         normalizer: s.normalizer.unwrap_or(0.0),
         ignore_index: s.ignore_index,
         threads: abuse.threads,
+        ..ffi::focal_softmax_options_default()
     };
-    let options = options_from(plain, abuse.raw_options);
+    let prefix = core::mem::offset_of!(FocalSoftmaxOptions, epsilon);
+    let options = options_from(plain, abuse.raw_options, prefix);
     let with_class_alpha = class_alpha.is_some() && !abuse.null.contains(&Role::Weights);
     let mut expected = Vec::new();
     s.gamma = options.gamma;

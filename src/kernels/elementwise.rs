@@ -67,6 +67,37 @@ pub(crate) trait ElementLoss<T: Real>: Sync + Sized {
         t: Transcendentals<T::V<S>>,
     ) -> Element<T::V<S>>;
 
+    /// [`Self::hard`] for elements of a `[rows, classes]` head (class-index targets): lane 0
+    /// is of class `class`, the next lanes of the next classes (wrapping at `classes`). Only
+    /// objectives with per-class parameters look at the classes.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn hard_of_classes<S: Simd, M: Mode>(
+        &self,
+        v: Lanes<T, S>,
+        x: T::V<S>,
+        y: T::V<S>,
+        t: Transcendentals<T::V<S>>,
+        classes: LaneClasses,
+    ) -> Element<T::V<S>> {
+        let _ = classes;
+        self.hard::<S, M>(v, x, y, t)
+    }
+
+    /// [`Self::soft`] for elements of a `[rows, classes]` head (label-smoothed class-index
+    /// targets), as [`Self::hard_of_classes`].
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn soft_of_classes<S: Simd, M: Mode>(
+        &self,
+        v: Lanes<T, S>,
+        x: T::V<S>,
+        y: SoftTarget<T::V<S>>,
+        t: Transcendentals<T::V<S>>,
+        classes: LaneClasses,
+    ) -> Element<T::V<S>> {
+        let _ = classes;
+        self.soft::<S, M>(v, x, y, t)
+    }
+
     /// The `e` of the [`Transcendentals`] the element is given for logit `x`: `e^−|x|`,
     /// unless the objective's maths are of another quantity that the logit alone determines.
     #[cfg_attr(not(debug_assertions), inline(always))]
@@ -81,6 +112,14 @@ pub(crate) trait ElementLoss<T: Real>: Sync + Sized {
         let _ = soft;
         run.run(self)
     }
+}
+
+/// The classes of a vector's lanes in a `[rows, classes]` head: lane `i` is of class
+/// `(first + i) mod classes`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LaneClasses {
+    pub first: usize,
+    pub classes: usize,
 }
 
 /// What [`ElementLoss::specialize`] runs: generic over the objective it is given.
@@ -338,8 +377,9 @@ fn run<T: Real, S: Simd, O: ElementLoss<T>, Y: TargetSource<T>, M: Mode, const S
             let x1 = v.load(&logits[second..second + lanes]);
             let (y0, active0) = targets.load(v, start, lanes, None);
             let (y1, active1) = targets.load(v, second, lanes, None);
-            let d0 = element::<T, S, O, M, SOFT>(v, params, objective, x0, y0, t0);
-            let d1 = element::<T, S, O, M, SOFT>(v, params, objective, x1, y1, t1);
+            let (c0, c1) = (targets.classes(start), targets.classes(second));
+            let d0 = element::<T, S, O, M, SOFT>(v, params, objective, x0, y0, t0, c0);
+            let d1 = element::<T, S, O, M, SOFT>(v, params, objective, x1, y1, t1, c1);
             let w0 = load_weights(v, weights, start, lanes);
             let w1 = load_weights(v, weights, second, lanes);
             let group0 = (start % SLOTS) / lanes;
@@ -384,7 +424,8 @@ fn run<T: Real, S: Simd, O: ElementLoss<T>, Y: TargetSource<T>, M: Mode, const S
             let x = v.load(&logits[start..start + len]);
             let weight = load_weights(v, weights, start, len);
             let t = transcendentals_of_exponential(v, objective.exponential::<S, SOFT>(v, x));
-            let d = element::<T, S, O, M, SOFT>(v, params, objective, x, y, t);
+            let classes = targets.classes(start);
+            let d = element::<T, S, O, M, SOFT>(v, params, objective, x, y, t, classes);
             finish(
                 v,
                 params,
@@ -402,7 +443,8 @@ fn run<T: Real, S: Simd, O: ElementLoss<T>, Y: TargetSource<T>, M: Mode, const S
     sum.total(v)
 }
 
-/// One vector of elements through the objective: soft targets (smoothed here) or hard ones.
+/// One vector of elements through the objective: soft targets (smoothed here) or hard ones,
+/// with the lanes' classes where the targets are class indices.
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn element<T: Real, S: Simd, O: ElementLoss<T>, M: Mode, const SOFT: bool>(
     v: Lanes<T, S>,
@@ -411,9 +453,13 @@ fn element<T: Real, S: Simd, O: ElementLoss<T>, M: Mode, const SOFT: bool>(
     x: T::V<S>,
     y: T::V<S>,
     t: Transcendentals<T::V<S>>,
+    classes: Option<LaneClasses>,
 ) -> Element<T::V<S>> {
     if !SOFT {
-        return objective.hard::<S, M>(v, x, y, t);
+        return match classes {
+            Some(classes) => objective.hard_of_classes::<S, M>(v, x, y, t, classes),
+            None => objective.hard::<S, M>(v, x, y, t),
+        };
     }
     let one = v.c(1.0);
     let one_minus_y = v.sub(one, y);
@@ -447,7 +493,10 @@ fn element<T: Real, S: Simd, O: ElementLoss<T>, M: Mode, const SOFT: bool>(
             one_minus_2y_low: raw_low,
         },
     };
-    objective.soft::<S, M>(v, x, target, t)
+    match classes {
+        Some(classes) => objective.soft_of_classes::<S, M>(v, x, target, t, classes),
+        None => objective.soft::<S, M>(v, x, target, t),
+    }
 }
 
 /// `value` in the active lanes, 0 in the others (padding, ignored elements).
@@ -546,6 +595,13 @@ pub(crate) trait TargetSource<T: Real>: Copy {
         len: usize,
         in_range: Option<T::M<S>>,
     ) -> (T::V<S>, Option<T::M<S>>);
+
+    /// The classes of the lanes at `start`, for targets that are class indices.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn classes(self, start: usize) -> Option<LaneClasses> {
+        let _ = start;
+        None
+    }
 }
 
 /// Soft targets `y ∈ [0, 1]`.
@@ -636,6 +692,14 @@ impl<T: Real> TargetSource<T> for ClassTargets<'_> {
             None => counted,
         };
         (v.load(&y), Some(active))
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn classes(self, start: usize) -> Option<LaneClasses> {
+        Some(LaneClasses {
+            first: (self.first + start) % self.classes,
+            classes: self.classes,
+        })
     }
 }
 

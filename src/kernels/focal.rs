@@ -9,7 +9,11 @@
 //! soft-target formulas of `docs/MATH.md` are then evaluated in this form; at `y ∈ {0, 1}`
 //! they reduce to the hard-target ones with the same bits as the hard-target path.
 
-use super::elementwise::{Element, ElementLoss, Mode, RunObjective, SoftTarget, Transcendentals};
+use super::Gamma;
+use super::elementwise::{
+    Element, ElementLoss, LaneClasses, Mode, RunObjective, SoftTarget, Transcendentals,
+};
+use super::slots::SLOTS;
 use crate::simd::{Lanes, Real};
 use core::marker::PhantomData;
 use pulp::Simd;
@@ -47,6 +51,9 @@ pub(crate) struct Focal<T, G = AnyGamma> {
     pub alpha_positive: T,
     /// α ∈ {0, 1}: some α_t is 0, and `0·∞` needs a guard.
     pub alpha_t_can_be_zero: bool,
+    /// Some lane's γ (given per class) is 0 in `T`: `q^0 = 1` needs a guard against the
+    /// general path's `0·ln 0 = NaN` at `q = 0`.
+    pub gamma_can_be_zero: bool,
     power: PhantomData<G>,
 }
 
@@ -69,12 +76,34 @@ impl<T: Real> Focal<T> {
             alpha_positive: T::narrow(alpha.unwrap_or(1.0)),
             alpha_t_can_be_zero: alpha
                 .is_some_and(|a| T::narrow(a).widen() == 0.0 || T::narrow(1.0 - a).widen() == 0.0),
+            gamma_can_be_zero: false,
             power: PhantomData,
         }
     }
 }
 
+impl<T: Real> Focal<T> {
+    /// α only: for γ given per lane ([`ClassFocal`]), never by `q^γ`'s integer shortcuts.
+    /// `gamma_can_be_zero`: whether some lane's γ will be 0 in `T`.
+    pub fn without_gamma(alpha: Option<f64>, gamma_can_be_zero: bool) -> Self {
+        Self {
+            integer_gamma: None,
+            gamma_can_be_zero,
+            ..Self::new(0.0, alpha)
+        }
+    }
+}
+
 impl<T: Real, G> Focal<T, G> {
+    /// γ in every lane.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn gamma_lanes<S: Simd>(&self, v: Lanes<T, S>) -> Gamma<T::V<S>> {
+        Gamma {
+            high: v.splat(self.gamma),
+            low: v.splat(self.gamma_low),
+        }
+    }
+
     /// The same parameters with `q^γ` formed as `H` says.
     fn with_power<H>(&self) -> Focal<T, H> {
         Focal {
@@ -85,6 +114,7 @@ impl<T: Real, G> Focal<T, G> {
             one_minus_alpha: self.one_minus_alpha,
             alpha_positive: self.alpha_positive,
             alpha_t_can_be_zero: self.alpha_t_can_be_zero,
+            gamma_can_be_zero: self.gamma_can_be_zero,
             power: PhantomData,
         }
     }
@@ -169,6 +199,95 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Poly1Focal<T, G> {
     }
 }
 
+/// Focal loss with one γ per class of a `[rows, classes]` head (class-index targets): the
+/// focal element with each lane's γ looked up by its class.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClassFocal<'a, T> {
+    /// α (its γ is not used).
+    pub focal: Focal<T>,
+    /// γ of each class rounded to `T`, and the parts that rounding lost.
+    pub gamma: &'a [T],
+    pub gamma_low: &'a [T],
+}
+
+impl<T: Real> ClassFocal<'_, T> {
+    /// The γ of each lane's class.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn gammas<S: Simd>(&self, v: Lanes<T, S>, classes: LaneClasses) -> Gamma<T::V<S>> {
+        let (mut high, mut low) = ([T::default(); SLOTS], [T::default(); SLOTS]);
+        let mut class = classes.first;
+        for lane in 0..v.lanes() {
+            high[lane] = self.gamma[class];
+            low[lane] = self.gamma_low[class];
+            class += 1;
+            if class == classes.classes {
+                class = 0;
+            }
+        }
+        Gamma {
+            high: v.load(&high),
+            low: v.load(&low),
+        }
+    }
+}
+
+/// Lanes without classes: only class-index targets carry per-class γ (the API refuses the
+/// other forms); were they ever given, every lane would take class 0's γ.
+const NO_CLASSES: LaneClasses = LaneClasses {
+    first: 0,
+    classes: 1,
+};
+
+impl<T: Real> ElementLoss<T> for ClassFocal<'_, T> {
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn hard<S: Simd, M: Mode>(
+        &self,
+        v: Lanes<T, S>,
+        x: T::V<S>,
+        y: T::V<S>,
+        t: Transcendentals<T::V<S>>,
+    ) -> Element<T::V<S>> {
+        self.hard_of_classes::<S, M>(v, x, y, t, NO_CLASSES)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn soft<S: Simd, M: Mode>(
+        &self,
+        v: Lanes<T, S>,
+        x: T::V<S>,
+        y: SoftTarget<T::V<S>>,
+        t: Transcendentals<T::V<S>>,
+    ) -> Element<T::V<S>> {
+        self.soft_of_classes::<S, M>(v, x, y, t, NO_CLASSES)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn hard_of_classes<S: Simd, M: Mode>(
+        &self,
+        v: Lanes<T, S>,
+        x: T::V<S>,
+        y: T::V<S>,
+        t: Transcendentals<T::V<S>>,
+        classes: LaneClasses,
+    ) -> Element<T::V<S>> {
+        let gamma = self.gammas(v, classes);
+        hard_element_with_gamma::<T, S, M, AnyGamma>(v, &self.focal, gamma, x, y, t, None)
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn soft_of_classes<S: Simd, M: Mode>(
+        &self,
+        v: Lanes<T, S>,
+        x: T::V<S>,
+        y: SoftTarget<T::V<S>>,
+        t: Transcendentals<T::V<S>>,
+        classes: LaneClasses,
+    ) -> Element<T::V<S>> {
+        let gamma = self.gammas(v, classes);
+        soft_element_with_gamma::<T, S, M, AnyGamma>(v, &self.focal, gamma, x, y, t, None)
+    }
+}
+
 /// `q^γ` where `ln q = ln_w − l`: by multiplication for γ ∈ {0, 1, 2, 3}, else
 /// `exp(γ·ln_w − γ·l)` with the exponent carried as a rounded part and its error, so that
 /// `exp` sees it to better than an ulp of its result (`γ·ln_w` reaches several hundred).
@@ -176,6 +295,7 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Poly1Focal<T, G> {
 fn focal_factor<T: Real, S: Simd, G: FocusingPower>(
     v: Lanes<T, S>,
     params: &Focal<T, G>,
+    gamma: Gamma<T::V<S>>,
     q: T::V<S>,
     ln_w: T::V<S>,
     l: T::V<S>,
@@ -189,15 +309,23 @@ fn focal_factor<T: Real, S: Simd, G: FocusingPower>(
         Some(2) => v.mul(q, q),
         Some(3) => v.mul(v.mul(q, q), q),
         _ => {
-            let gamma = v.splat(params.gamma);
+            let Gamma {
+                high: gamma,
+                low: gamma_low,
+            } = gamma;
             let gamma_l = v.mul(gamma, l);
             let high = v.fma(gamma, ln_w, v.neg(gamma_l));
             let rest = v.sub(v.fma(gamma, ln_w, v.neg(high)), gamma_l);
             let rest = v.sub(rest, v.fma(gamma, l, v.neg(gamma_l)));
-            let low = v.fma(v.splat(params.gamma_low), v.sub(ln_w, l), rest);
+            let low = v.fma(gamma_low, v.sub(ln_w, l), rest);
             // At x = ±∞ the exponent is −∞ and its error terms ∞ − ∞: past its clamp,
             // `exp_nonpositive` ignores the tail.
-            v.exp_nonpositive(high, Some(low))
+            let power = v.exp_nonpositive(high, Some(low));
+            if params.gamma_can_be_zero {
+                v.select(v.eq(gamma, v.c(0.0)), v.c(1.0), power)
+            } else {
+                power
+            }
         }
     }
 }
@@ -213,13 +341,28 @@ fn focal_factor<T: Real, S: Simd, G: FocusingPower>(
 /// `poly`: the ε of poly-1 focal loss, whose term `ε·q^(γ+1)` adds `−s·ε·(γ+1)·q^(γ+1)·p_t`
 /// to the gradient and `ε·(γ+1)·q^(γ+1)·p_t·((γ+1)·p_t − q)` to the Hessian (`None` for focal
 /// loss: the branches fold away).
-// Matches rather than `Option::map` closures: a closure that is not inlined is compiled
-// without the SIMD level's target features (see `weighted` in the driver).
-#[allow(clippy::manual_map)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn hard_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
     v: Lanes<T, S>,
     params: &Focal<T, G>,
+    x: T::V<S>,
+    y: T::V<S>,
+    t: Transcendentals<T::V<S>>,
+    poly: Option<T>,
+) -> Element<T::V<S>> {
+    hard_element_with_gamma::<T, S, M, G>(v, params, params.gamma_lanes(v), x, y, t, poly)
+}
+
+/// [`hard_element`] with a γ per lane (per-class γ; `params.integer_gamma` must then be
+/// `None`).
+// Matches rather than `Option::map` closures: a closure that is not inlined is compiled
+// without the SIMD level's target features (see `weighted` in the driver).
+#[allow(clippy::manual_map, clippy::too_many_arguments)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn hard_element_with_gamma<T: Real, S: Simd, M: Mode, G: FocusingPower>(
+    v: Lanes<T, S>,
+    params: &Focal<T, G>,
+    gamma_lanes: Gamma<T::V<S>>,
     x: T::V<S>,
     y: T::V<S>,
     t: Transcendentals<T::V<S>>,
@@ -240,7 +383,7 @@ pub(super) fn hard_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
     let (p_t, q) = v.swap_where(v.lt(z, zero), r, e_r);
     // A −0 from `max` disappears in the sum: l ≥ +0.
     let ce = v.add(v.max(minus_z, zero), l);
-    let q_pow_gamma = focal_factor::<T, S, G>(v, params, q, v.min(minus_z, zero), l);
+    let q_pow_gamma = focal_factor::<T, S, G>(v, params, gamma_lanes, q, v.min(minus_z, zero), l);
     // Without α both weights are 1 (an exact product): no branch in the loop, where a
     // branch cost AVX-512 a shuffle of registers at its join.
     let alpha_t = v.select(
@@ -278,11 +421,7 @@ pub(super) fn hard_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
             hess: zero,
         };
     }
-    let gamma = if G::TWO {
-        v.c(2.0)
-    } else {
-        v.splat(params.gamma)
-    };
+    let gamma = if G::TWO { v.c(2.0) } else { gamma_lanes.high };
     // p_t·CE → 0 as z → −∞ (p_t = 0, CE = ∞); capping CE changes nothing else, as p_t > 0
     // only where CE is finite.
     let p_t_ce = v.mul(p_t, v.min(ce, v.c(T::MAX.widen())));
@@ -331,11 +470,26 @@ pub(super) fn hard_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
 ///
 /// `poly`: poly-1's ε, whose term `ε·q^(γ+1)` adds `ε·(γ+1)·q^(γ+1)·ℓ′` to the gradient and
 /// `ε·(γ+1)·q^(γ+1)·((γ+1)·ℓ′² + ℓ″)` to the Hessian.
-#[allow(clippy::manual_map)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 pub(super) fn soft_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
     v: Lanes<T, S>,
     params: &Focal<T, G>,
+    x: T::V<S>,
+    target: SoftTarget<T::V<S>>,
+    t: Transcendentals<T::V<S>>,
+    poly: Option<T>,
+) -> Element<T::V<S>> {
+    soft_element_with_gamma::<T, S, M, G>(v, params, params.gamma_lanes(v), x, target, t, poly)
+}
+
+/// [`soft_element`] with a γ per lane (per-class γ; `params.integer_gamma` must then be
+/// `None`).
+#[allow(clippy::manual_map, clippy::too_many_arguments)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(super) fn soft_element_with_gamma<T: Real, S: Simd, M: Mode, G: FocusingPower>(
+    v: Lanes<T, S>,
+    params: &Focal<T, G>,
+    gamma_lanes: Gamma<T::V<S>>,
     x: T::V<S>,
     target: SoftTarget<T::V<S>>,
     t: Transcendentals<T::V<S>>,
@@ -363,20 +517,15 @@ pub(super) fn soft_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
     let ratio = v.select(v.eq(w, zero), one, v.div(e, w));
     let is_integer_gamma = G::TWO || params.integer_gamma.is_some();
     let q_pow_gamma = if is_integer_gamma {
-        focal_factor::<T, S, G>(v, params, q, zero, l)
+        focal_factor::<T, S, G>(v, params, gamma_lanes, q, zero, l)
     } else {
         // q^γ = (w/(1+e))^γ. Where u = 0, ln w = −a exactly (w = e may underflow), and where
         // w = 1 (hard targets) it is 0: the hard-target arithmetic, with its bits. Elsewhere
         // `ln w` rounded to an ulp would put up to γ·ulp(ln w) into the exponent (4e-6 for
         // w = 2.5e-4, γ = 4 in f32): `pow_ratio` keeps the logarithms in two parts.
         let exact_ln_w = v.select(u_is_zero, v.neg(a), zero);
-        let exact_side = focal_factor::<T, S, G>(v, params, q, exact_ln_w, l);
-        let ratio_power = v.pow_ratio(
-            w,
-            v.add(one, e),
-            v.splat(params.gamma),
-            v.splat(params.gamma_low),
-        );
+        let exact_side = focal_factor::<T, S, G>(v, params, gamma_lanes, q, exact_ln_w, l);
+        let ratio_power = v.pow_ratio(w, v.add(one, e), gamma_lanes.high, gamma_lanes.low);
         v.select(v.or(u_is_zero, v.eq(w, one)), exact_side, ratio_power)
     };
     let alpha_t = match params.alpha {
@@ -419,7 +568,7 @@ pub(super) fn soft_element<T: Real, S: Simd, M: Mode, G: FocusingPower>(
             hess: zero,
         };
     }
-    let gamma = v.splat(params.gamma);
+    let gamma = gamma_lanes.high;
     let dc = v.fma(one_minus_y, p, v.neg(v.mul(y, q_of_x)));
     let dl = v.mul(v.mul(one_minus_2y, ratio), r);
     let grad = v.mul(scale, v.fma(gamma, v.zero_times(c, dl), dc));

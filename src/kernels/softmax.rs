@@ -13,7 +13,7 @@
 //! `S_o,k = Z − e_k` (or the sum without the maximum, for the maximum).
 
 use super::slots::SLOTS;
-use super::{LaneSum, SlotSum, lane_index};
+use super::{Gamma, LaneSum, SlotSum, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
 
@@ -44,13 +44,6 @@ pub(crate) struct Poly<T> {
     pub epsilon: T,
     pub keep: T,
     pub offset: T,
-}
-
-/// A γ as the vector math takes it: rounded to `T`, and the part rounding lost.
-#[derive(Clone, Copy)]
-pub(crate) struct Gamma<V> {
-    pub high: V,
-    pub low: V,
 }
 
 impl<T: Real> Params<'_, T> {

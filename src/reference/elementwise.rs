@@ -20,6 +20,13 @@ pub(crate) struct Target {
 /// target `t`.
 pub(crate) trait ElementObjective {
     fn derivatives(&self, x: f64, t: &Target) -> Derivatives;
+
+    /// The element of class `class` of a `[rows, classes]` head (class-index targets); only
+    /// objectives with per-class parameters look at it.
+    fn derivatives_of_class(&self, x: f64, t: &Target, class: Option<usize>) -> Derivatives {
+        let _ = class;
+        self.derivatives(x, t)
+    }
 }
 
 /// The options of a call that the driver applies, whatever the objective.
@@ -46,7 +53,11 @@ fn element<T: Float, O: ElementObjective>(
         one_minus_2y: (1.0 - 2.0 * raw) * (1.0 - label_smoothing),
     };
     let weight = weights.map_or(1.0, |w| w[index].to_f64());
-    let d = objective.derivatives(logits[index].to_f64(), &target);
+    let class = match targets {
+        SigmoidTargets::Classes { classes, .. } => Some(index % classes),
+        _ => None,
+    };
+    let d = objective.derivatives_of_class(logits[index].to_f64(), &target, class);
     Some((weight, d))
 }
 

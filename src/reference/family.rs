@@ -5,20 +5,45 @@
 use super::elementwise::{ElementObjective, Target};
 use super::math::{exact_difference, log_add_exp, sigmoid, softplus, zero_times};
 use super::sigmoid::{Derivatives, Focal, sigmoid_focal_hard};
-use crate::objective::Objective;
+use crate::objective::{Description, Objective};
 
 /// The reference element of one objective.
 pub(super) enum Element {
     Focal(Focal),
+    ClassFocal(ClassFocal),
     FocalStar(FocalStar),
     Poly1Focal(Poly1Focal),
+    Asymmetric(Asymmetric),
     QualityFocal(QualityFocal),
     Varifocal(Varifocal),
+    ReducedFocal(ReducedFocal),
 }
 
 impl Element {
-    pub fn of(objective: &Objective) -> Self {
-        match *objective {
+    pub fn of(call: &Description<'_>) -> Self {
+        match call.objective {
+            Objective::ClassFocal { alpha } => Self::ClassFocal(ClassFocal {
+                gamma: call.class_gamma.unwrap_or_default().to_vec(),
+                alpha,
+            }),
+            Objective::Asymmetric {
+                gamma_positive,
+                gamma_negative,
+                margin,
+            } => Self::Asymmetric(Asymmetric {
+                gamma_positive,
+                gamma_negative,
+                margin,
+            }),
+            Objective::ReducedFocal {
+                gamma,
+                threshold,
+                alpha,
+            } => Self::ReducedFocal(ReducedFocal {
+                gamma,
+                threshold,
+                alpha,
+            }),
             Objective::Focal { gamma, alpha } => Self::Focal(Focal { gamma, alpha }),
             Objective::FocalStar { gamma, beta, alpha } => {
                 Self::FocalStar(FocalStar { gamma, beta, alpha })
@@ -39,12 +64,144 @@ impl Element {
 
 impl ElementObjective for Element {
     fn derivatives(&self, x: f64, t: &Target) -> Derivatives {
+        self.derivatives_of_class(x, t, None)
+    }
+
+    fn derivatives_of_class(&self, x: f64, t: &Target, class: Option<usize>) -> Derivatives {
         match self {
             Self::Focal(o) => o.derivatives(x, t),
+            Self::ClassFocal(o) => o.derivatives_of_class(x, t, class),
             Self::FocalStar(o) => o.derivatives(x, t),
             Self::Poly1Focal(o) => o.derivatives(x, t),
+            Self::Asymmetric(o) => o.derivatives(x, t),
             Self::QualityFocal(o) => o.derivatives(x, t),
             Self::Varifocal(o) => o.derivatives(x, t),
+            Self::ReducedFocal(o) => o.derivatives(x, t),
+        }
+    }
+}
+
+/// The focal loss with one γ per class of a `[rows, classes]` head.
+pub(super) struct ClassFocal {
+    pub gamma: Vec<f64>,
+    pub alpha: Option<f64>,
+}
+
+impl ElementObjective for ClassFocal {
+    /// Only class-index targets have classes (the API refuses the other forms).
+    fn derivatives(&self, x: f64, t: &Target) -> Derivatives {
+        self.derivatives_of_class(x, t, None)
+    }
+
+    fn derivatives_of_class(&self, x: f64, t: &Target, class: Option<usize>) -> Derivatives {
+        let focal = Focal {
+            gamma: self.gamma[class.unwrap_or(0)],
+            alpha: self.alpha,
+        };
+        focal.derivatives(x, t)
+    }
+}
+
+/// Asymmetric loss: `y·L₊ + (1−y)·L₋` with `L₊ = (1−p)^γ₊·(−ln p)` and
+/// `L₋ = p_m^γ₋·(−ln(1 − p_m))`, `p_m = max(p − m, 0)`.
+pub(super) struct Asymmetric {
+    pub gamma_positive: f64,
+    pub gamma_negative: f64,
+    pub margin: f64,
+}
+
+impl Asymmetric {
+    /// `L₋` and its derivatives for `m > 0`: with `s = 1 − p_m = q + m`, `ρ = −ln s`,
+    /// `k = p·q/p_m`: gradient `p_m^γ·(γ·ρ·k + p·q/s)`, Hessian
+    /// `p_m^γ·(γ(γ−1)·ρ·k² + 2γ·k·p·q/s + (p·q/s)²) + gradient·(q − p)`; 0 where `p ≤ m`.
+    fn shifted_negative(&self, x: f64) -> Derivatives {
+        let (p, q) = (sigmoid(x), sigmoid(-x));
+        let p_m = p - self.margin;
+        if p_m <= 0.0 {
+            return Derivatives {
+                loss: 0.0,
+                grad: 0.0,
+                hess: 0.0,
+            };
+        }
+        let gamma = self.gamma_negative;
+        let rho = -(-p_m).ln_1p();
+        let power = if gamma == 0.0 { 1.0 } else { p_m.powf(gamma) };
+        let pq = p * q;
+        let s = q + self.margin;
+        let k = pq / p_m;
+        let rho_k = rho / p_m * pq;
+        let grad = power * (gamma * rho_k + pq / s);
+        let hess = power
+            * (gamma * (gamma - 1.0) * rho_k * k + 2.0 * gamma * k * pq / s + (pq / s).powi(2))
+            + grad * (q - p);
+        Derivatives {
+            loss: power * rho,
+            grad,
+            hess,
+        }
+    }
+}
+
+impl ElementObjective for Asymmetric {
+    fn derivatives(&self, x: f64, t: &Target) -> Derivatives {
+        if x.is_nan() {
+            return Derivatives {
+                loss: x,
+                grad: x,
+                hess: x,
+            };
+        }
+        let positive = sigmoid_focal_hard(x, true, self.gamma_positive, None);
+        let negative = if self.margin == 0.0 {
+            sigmoid_focal_hard(x, false, self.gamma_negative, None)
+        } else {
+            self.shifted_negative(x)
+        };
+        let mix = |a: f64, b: f64| zero_times(t.y, a) + zero_times(t.one_minus_y, b);
+        Derivatives {
+            loss: mix(positive.loss, negative.loss),
+            grad: mix(positive.grad, negative.grad),
+            hess: mix(positive.hess, negative.hess),
+        }
+    }
+}
+
+/// Reduced focal loss: `α_t·th^−γ·q^γ·CE` where `p_t ≥ th`, `α_t·CE` below. For hard
+/// targets `p_t ≥ th` is `(2y − 1)·x ≥ logit(th)`, decided on the logit; a soft target
+/// (which the API refuses for this loss) compares its `p_t` itself.
+pub(super) struct ReducedFocal {
+    pub gamma: f64,
+    pub threshold: f64,
+    pub alpha: Option<f64>,
+}
+
+impl ElementObjective for ReducedFocal {
+    fn derivatives(&self, x: f64, t: &Target) -> Derivatives {
+        let reduced = if is_hard(t.y, t.one_minus_y) {
+            let z = if t.y == 1.0 { x } else { -x };
+            z >= (self.threshold / (1.0 - self.threshold)).ln()
+        } else {
+            t.y * sigmoid(x) + t.one_minus_y * sigmoid(-x) >= self.threshold
+        };
+        if reduced {
+            let scale = self.threshold.powf(-self.gamma);
+            let focal = Focal {
+                gamma: self.gamma,
+                alpha: self.alpha,
+            }
+            .derivatives(x, t);
+            Derivatives {
+                loss: scale * focal.loss,
+                grad: scale * focal.grad,
+                hess: scale * focal.hess,
+            }
+        } else {
+            Focal {
+                gamma: 0.0,
+                alpha: self.alpha,
+            }
+            .derivatives(x, t)
         }
     }
 }

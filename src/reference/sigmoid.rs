@@ -180,7 +180,7 @@ impl ElementObjective for Focal {
 fn described<O: SigmoidObjective + ?Sized>(options: &O) -> (Element, Call) {
     let call = options.describe();
     (
-        Element::of(&call.objective),
+        Element::of(&call),
         Call {
             label_smoothing: call.label_smoothing,
             reduction: call.reduction,

@@ -920,6 +920,99 @@ static void test_concurrent_callers(void) {
     }
 }
 
+/* The focal family through `objective` (defaults from focal_sigmoid_options_for), per-class
+ * gamma and poly-1 for softmax: closed forms at x = 0 (p = 1/2) and a few other points. */
+static void test_family(precision p) {
+    const double ln2 = log(2.0);
+    double rtol = rtol_of(p), atol = atol_of(p);
+    double loss[3], grad[3];
+    const double x0[2] = {0.0, 0.0};
+    const uint8_t labels10[2] = {1, 0};
+
+    focal_sigmoid_options asl = focal_sigmoid_options_for(FOCAL_OBJECTIVE_ASYMMETRIC);
+    CHECK(asl.objective == FOCAL_OBJECTIVE_ASYMMETRIC && asl.gamma == 1.0 &&
+              asl.gamma_negative == 4.0 && asl.margin == 0.05 && asl.class_gamma == NULL,
+          "ASL defaults");
+    asl.reduction = FOCAL_REDUCTION_NONE;
+    CHECK_STATUS(sigmoid_labels(p, x0, labels10, NULL, 2, &asl, loss, grad), FOCAL_OK);
+    /* A positive: (1/2)^1 ln 2; a negative: p_m = 0.45, 0.45^4 (-ln 0.55). */
+    CHECK_CLOSE(loss[0], 0.5 * ln2, rtol, atol);
+    CHECK_CLOSE(loss[1], pow(0.45, 4) * -log(0.55), rtol, atol);
+
+    focal_sigmoid_options star = focal_sigmoid_options_for(FOCAL_OBJECTIVE_FOCAL_STAR);
+    star.reduction = FOCAL_REDUCTION_NONE;
+    CHECK_STATUS(sigmoid_labels(p, x0, labels10, NULL, 2, &star, loss, grad), FOCAL_OK);
+    CHECK_CLOSE(loss[0], ln2, rtol, atol); /* gamma 1, beta 0: cross-entropy */
+    CHECK_CLOSE(grad[0], -0.5, rtol, atol);
+
+    focal_sigmoid_options poly = focal_sigmoid_options_for(FOCAL_OBJECTIVE_POLY1);
+    poly.reduction = FOCAL_REDUCTION_NONE;
+    CHECK_STATUS(sigmoid_labels(p, x0, labels10, NULL, 2, &poly, loss, grad), FOCAL_OK);
+    CHECK_CLOSE(loss[0], 0.25 * 0.25 * ln2 + 0.125, rtol, atol);
+
+    const double quality[2] = {0.8, 0.0};
+    focal_sigmoid_options qfl = focal_sigmoid_options_for(FOCAL_OBJECTIVE_QUALITY_FOCAL);
+    qfl.reduction = FOCAL_REDUCTION_NONE;
+    CHECK_STATUS(sigmoid_soft(p, x0, quality, NULL, 2, &qfl, loss, grad), FOCAL_OK);
+    CHECK_CLOSE(loss[0], 0.09 * ln2, rtol, atol);
+    CHECK_CLOSE(loss[1], 0.25 * ln2, rtol, atol);
+
+    const double iou[2] = {0.6, 0.0};
+    focal_sigmoid_options vfl = focal_sigmoid_options_for(FOCAL_OBJECTIVE_VARIFOCAL);
+    vfl.reduction = FOCAL_REDUCTION_NONE;
+    CHECK_STATUS(sigmoid_soft(p, x0, iou, NULL, 2, &vfl, loss, grad), FOCAL_OK);
+    CHECK_CLOSE(loss[0], 0.6 * ln2, rtol, atol);
+    CHECK_CLOSE(loss[1], 0.75 * 0.25 * ln2, rtol, atol);
+
+    const double x_reduced[2] = {3.0, -1.0};
+    const uint8_t positives[2] = {1, 1};
+    focal_sigmoid_options reduced = focal_sigmoid_options_for(FOCAL_OBJECTIVE_REDUCED_FOCAL);
+    reduced.reduction = FOCAL_REDUCTION_NONE;
+    CHECK_STATUS(sigmoid_labels(p, x_reduced, positives, NULL, 2, &reduced, loss, grad),
+                 FOCAL_OK);
+    double q3 = 1.0 - sigmoid_of(3.0);
+    CHECK_CLOSE(loss[0], pow(q3 / 0.5, 2) * log1p(exp(-3.0)), rtol, atol);
+    CHECK_CLOSE(loss[1], log1p(exp(1.0)), rtol, atol); /* p_t < 1/2: cross-entropy */
+    /* Soft targets are refused (its threshold is decided on hard targets only). */
+    CHECK_STATUS(sigmoid_soft(p, x0, quality, NULL, 2, &reduced, loss, grad),
+                 FOCAL_ERROR_INVALID_ARGUMENT);
+
+    /* Per-class gamma of a [1, 3] head, target class 2, alpha off: (1 + 1/2 + 1/4) ln 2. */
+    const double x3[3] = {0.0, 0.0, 0.0};
+    const int32_t target2[1] = {2};
+    const double gammas[3] = {0.0, 1.0, 2.0};
+    focal_sigmoid_options per_class = focal_sigmoid_options_default();
+    per_class.alpha = -1.0;
+    per_class.reduction = FOCAL_REDUCTION_SUM;
+    per_class.class_gamma = gammas;
+    CHECK_STATUS(sigmoid_classes(p, x3, target2, 1, 3, &per_class, loss, grad), FOCAL_OK);
+    CHECK_CLOSE(loss[0], 1.75 * ln2, rtol, atol);
+    /* class_gamma belongs to the class-index functions and the focal loss only. */
+    CHECK_STATUS(sigmoid_labels(p, x0, labels10, NULL, 2, &per_class, loss, grad),
+                 FOCAL_ERROR_INVALID_ARGUMENT);
+    per_class.objective = FOCAL_OBJECTIVE_POLY1;
+    CHECK_STATUS(sigmoid_classes(p, x3, target2, 1, 3, &per_class, loss, grad),
+                 FOCAL_ERROR_INVALID_ARGUMENT);
+
+    focal_sigmoid_options unknown = focal_sigmoid_options_default();
+    unknown.objective = (focal_objective)99;
+    CHECK_STATUS(sigmoid_labels(p, x0, labels10, NULL, 2, &unknown, loss, grad),
+                 FOCAL_ERROR_INVALID_ARGUMENT);
+
+    /* Softmax poly-1 with per-class gamma: a row [0, 0] of target 0, gamma_0 = 0,
+     * epsilon = 1: ln 2 + (1/2)^1; the gradient at the target -1/2 - 1/4. */
+    const int32_t target0[1] = {0};
+    const double softmax_gammas[2] = {0.0, 3.0};
+    focal_softmax_options so = focal_softmax_options_default();
+    so.reduction = FOCAL_REDUCTION_SUM;
+    so.epsilon = 1.0;
+    so.class_gamma = softmax_gammas;
+    CHECK_STATUS(softmax(p, x0, target0, 1, 2, 1, NULL, &so, loss, grad), FOCAL_OK);
+    CHECK_CLOSE(loss[0], ln2 + 0.5, rtol, atol);
+    CHECK_CLOSE(grad[0], -0.75, rtol, atol);
+    CHECK_CLOSE(grad[1], 0.75, rtol, atol);
+}
+
 int main(void) {
     test_strings();
     test_defaults();
@@ -934,6 +1027,7 @@ int main(void) {
         test_rich_values(p);
         test_mean_over_nothing(p);
         test_errors(p);
+        test_family(p);
     }
     test_pointers();
     test_threads();

@@ -25,6 +25,11 @@ pub trait SuiteObjective: SigmoidObjective + Clone + core::fmt::Debug {
     /// logit `x` and (smoothed) target `y` (`tests/common/tolerance.rs`): where they cancel,
     /// the result is only as accurate as they are large.
     fn scales(&self, x: f64, y: f64) -> [f64; 3];
+    /// [`Self::scales`] of an element of class `class` of a `[rows, classes]` head.
+    fn scales_of_class(&self, x: f64, y: f64, class: Option<usize>) -> [f64; 3] {
+        let _ = class;
+        self.scales(x, y)
+    }
     /// The γ of the accuracy contract (its tolerance grows above 8).
     fn contract_gamma(&self) -> f64;
     /// The reduction the options ask for.
@@ -37,6 +42,36 @@ pub trait SuiteObjective: SigmoidObjective + Clone + core::fmt::Debug {
     }
     /// Whether label smoothing is defined for the objective.
     const SMOOTHING: bool = true;
+    /// The form in which the objective takes `form`'s targets (labels as a head of one class
+    /// for per-class parameters), or `None` where it refuses them.
+    fn adapt(form: &Form) -> Option<Form> {
+        Some(form.clone())
+    }
+    /// The options fitted to a form of targets (one value per class).
+    fn fitted(&self, form: &Form) -> Self {
+        let _ = form;
+        self.clone()
+    }
+}
+
+/// Labels as class indices of a head of one class: 1 is class 0, 0 is background.
+pub fn labels_as_classes(form: &Form) -> Option<Form> {
+    match form {
+        Form::Labels(y) => Some(Form::Classes(
+            y.iter().map(|&label| i32::from(label == 0)).collect(),
+            1,
+        )),
+        Form::Classes(..) => Some(form.clone()),
+        Form::Soft(_) => None,
+    }
+}
+
+/// Hard targets only: labels and class indices.
+pub fn hard_only(form: &Form) -> Option<Form> {
+    match form {
+        Form::Soft(_) => None,
+        _ => Some(form.clone()),
+    }
 }
 
 /// The targets of a case in one of the three forms.
@@ -188,7 +223,11 @@ fn call_scales<O: SuiteObjective>(
             count += 1;
             let y = reference::smooth_binary_target(raw, label_smoothing);
             let w = weights.map_or(1.0, |w| w[i]);
-            let [l, g, h] = options.scales(logits[i], y);
+            let class = match targets {
+                SigmoidTargets::Classes { classes, .. } => Some(i % classes),
+                _ => None,
+            };
+            let [l, g, h] = options.scales_of_class(logits[i], y, class);
             let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
             (loss[i], grad[i], hess[i]) = (finite(w * l), finite(w * g), finite(w * h));
         }
@@ -223,7 +262,16 @@ pub fn differential<T: Float, O: SuiteObjective>(
     label_smoothing: f64,
 ) -> Result<(), TestCaseError> {
     let single = T::NAME == "f32";
-    let options = options.with_call(reduction, label_smoothing, 0);
+    let Some(form) = O::adapt(&case.form) else {
+        return Ok(());
+    };
+    let case = &Case {
+        form,
+        ..case.clone()
+    };
+    let options = options
+        .fitted(&case.form)
+        .with_call(reduction, label_smoothing, 0);
     let gamma = options.contract_gamma();
     let typed = Typed::<T>::new(case);
     let (t, t64) = (
@@ -368,7 +416,16 @@ pub fn levels_threads_and_parts<T: Float, O: SuiteObjective>(
     reduction: Reduction,
     label_smoothing: f64,
 ) -> Result<(), TestCaseError> {
-    let options = options.with_call(reduction, label_smoothing, 0);
+    let Some(form) = O::adapt(&case.form) else {
+        return Ok(());
+    };
+    let case = &Case {
+        form,
+        ..case.clone()
+    };
+    let options = options
+        .fitted(&case.form)
+        .with_call(reduction, label_smoothing, 0);
     let reference_bits = outputs::<T, O>(&options, case);
     prop_assert_eq!(&reference_bits[0], &reference_bits[2], "loss alone");
     prop_assert_eq!(&reference_bits[1], &reference_bits[3], "gradient alone");
@@ -417,6 +474,9 @@ pub fn large<O: SuiteObjective>(options: &O) {
         Form::Soft(soft.clone()),
         Form::Labels(soft.iter().map(|&y| u8::from(y >= 0.5)).collect()),
     ] {
+        let Some(form) = O::adapt(&form) else {
+            continue;
+        };
         let case = Case {
             logits: logits.clone(),
             form,
@@ -437,13 +497,23 @@ pub fn finite_differences<O: SuiteObjective>(
     x: f64,
     y: f64,
 ) -> Result<(), TestCaseError> {
-    let options = options.with_call(Reduction::None, 0.0, 0);
+    // Hard targets as labels (and as whatever form the objective takes them in).
+    let form = if y == 0.0 || y == 1.0 {
+        Form::Labels(vec![y as u8])
+    } else {
+        Form::Soft(vec![y])
+    };
+    let Some(form) = O::adapt(&form) else {
+        return Ok(());
+    };
+    let options = options.fitted(&form).with_call(Reduction::None, 0.0, 0);
     if !options.smooth_at(x, y) {
         return Ok(());
     }
+    let soft = [y];
     let eval = |x: f64| {
         let (mut loss, mut grad, mut hess) = ([0.0f64], [0.0f64], [0.0f64]);
-        let targets = SigmoidTargets::Soft(&[y][..]);
+        let targets = targets(&form, &soft[..]);
         reference::sigmoid_focal(
             &[x],
             &targets,
@@ -469,7 +539,8 @@ pub fn finite_differences<O: SuiteObjective>(
     let (l_minus, g_minus, _) = eval(x - h);
     let fd_grad = (l_plus - l_minus) / (2.0 * h);
     let fd_hess = (g_plus - g_minus) / (2.0 * h);
-    let [loss_scale, grad_scale, hess_scale] = options.scales(x, y);
+    let class = matches!(form, Form::Classes(..)).then_some(0);
+    let [loss_scale, grad_scale, hess_scale] = options.scales_of_class(x, y, class);
     // Central differences are accurate to h²·f‴ (here below 1e-6 of the terms) and lose
     // ε·|L|/h to rounding.
     let tolerance =
@@ -515,6 +586,9 @@ pub fn limits<O: SuiteObjective>(options: &O) {
     let targets: Vec<f64> = xs.iter().flat_map(|_| ys.iter().copied()).collect();
     let labels: Vec<u8> = xs.iter().flat_map(|_| [0u8, 1, 0, 1, 0, 1]).collect();
     for form in [Form::Soft(targets), Form::Labels(labels)] {
+        let Some(form) = O::adapt(&form) else {
+            continue;
+        };
         let case = Case {
             logits: logits.clone(),
             form,
@@ -522,7 +596,9 @@ pub fn limits<O: SuiteObjective>(options: &O) {
         };
         differential::<f32, O>(options, &case, Reduction::None, 0.0).unwrap();
         differential::<f64, O>(options, &case, Reduction::None, 0.0).unwrap();
-        let per_element = options.with_call(Reduction::None, 0.0, 0);
+        let per_element = options
+            .fitted(&case.form)
+            .with_call(Reduction::None, 0.0, 0);
         for single in [false, true] {
             let (loss, grad, hess) = if single {
                 all_outputs::<f32, O>(&per_element, &case)
@@ -561,7 +637,8 @@ fn all_outputs<T: Float, O: SuiteObjective>(
 pub fn refusals<O: SuiteObjective>(cases: &[(O, FocalError)]) {
     fn one<T: Float, O: SuiteObjective>(options: &O, error: &FocalError) {
         let x = [T::from_f64(0.5), T::from_f64(-2.0)];
-        let t = SigmoidTargets::Labels(&[1, 0]);
+        let form = O::adapt(&Form::Labels(vec![1, 0])).expect("the objective takes labels");
+        let t = targets(&form, &[]);
         let sentinel = T::from_f64(7.0);
         let (mut loss, mut grad, mut hess) = ([sentinel], [sentinel; 2], [sentinel; 2]);
         let results = [

@@ -23,6 +23,7 @@ Definitions (logit x, target y, p = σ(x) = 1/(1+e^-x)):
   quality_focal  L = BCE(p, y_s)·|y_s - p|^β
   varifocal      (ls always 0) y > 0: L = y·BCE(p, y); y = 0: L = α·p^γ·BCE(p, 0)
   reduced_focal  f = 1 if p_t < th else ((1-p_t)/th)^γ;  L = α_t·f·BCE(p, y_s)
+                 (hard targets only, no smoothing: the library refuses the others)
 Everything is reduction "none": loss, grad = dL/dx, hess = d²L/dx² per element.
 
 Atoms of the chain rule (quantities taken as computed directly, with their derivatives):
@@ -50,10 +51,7 @@ Scales (the tests accept |got - want| <= tol·max(|want|, scale)):
 Golden points are never placed on (or within 1e-6 of) a kink; these are left out of the
 lists, and the file's header lists them:
   reduced_focal with |p_t - th| < 1e-6 and γ > 0: x = 0 for th = 0.5 (p = 0.5 gives
-    p_t = 0.5 for every target), and x >= 17 for y = 0.3, th = 0.3 (p_t -> 1 - y_s = 0.3
-    from above as p -> 1; across the threshold the loss jumps by the factor (0.7/0.3)^γ).
-    Kept: y_s = 0.5 with th = 0.5, where p_t ≡ 0.5 does not move with x and both
-    branches give f = 1, f' = f'' = 0;
+    p_t = 0.5 for both labels; for th ≠ 0.5 the loss jumps there by ((1-th)/th)^γ);
   asymmetric with margin > 0, y_s < 1 and |p - m| < 1e-6 (none on this grid);
   quality_focal with y_s = p and 0 < β < 2 (x = 0, y = 0.5: |d|^β is not twice
     differentiable at 0, the naive grad (β < 1) or hess (β < 2) is infinite). β = 0 and
@@ -355,18 +353,26 @@ def jobs():
     for dtype in ["f64", "f32"]:
         for obj in OBJECTIVES:
             sets = PARAM_SETS[obj]
+            # The reduced focal loss takes hard targets only (its threshold is decided on the
+            # logit), without smoothing.
+            hard_only = obj == "reduced_focal"
             for prm in sets:
-                xs = [x for x in LOGITS for _ in SOFT]
-                ts = [t for _ in LOGITS for t in SOFT]
-                out.append((obj, prm, dtype, "soft", 0.0, xs, ts, None))
+                if not hard_only:
+                    xs = [x for x in LOGITS for _ in SOFT]
+                    ts = [t for _ in LOGITS for t in SOFT]
+                    out.append((obj, prm, dtype, "soft", 0.0, xs, ts, None))
                 xs = [x for x in LOGITS for _ in (0, 1)]
                 ts = [t for _ in LOGITS for t in (0, 1)]
                 out.append((obj, prm, dtype, "labels", 0.0, xs, ts, None))
-            if obj != "varifocal":
+            if obj != "varifocal" and not hard_only:
                 xs = [x for x in LOGITS for _ in SOFT]
                 ts = [t for _ in LOGITS for t in SOFT]
                 out.append((obj, sets[0], dtype, "soft", 0.1, xs, ts, None))
-            out.append((obj, sets[0], dtype, "soft", 0.0, W_LOGITS, W_TARGETS, WEIGHTS))
+            if hard_only:
+                ts = [round(t) for t in W_TARGETS]
+                out.append((obj, sets[0], dtype, "labels", 0.0, W_LOGITS, ts, WEIGHTS))
+            else:
+                out.append((obj, sets[0], dtype, "soft", 0.0, W_LOGITS, W_TARGETS, WEIGHTS))
     return out
 
 
