@@ -6,10 +6,10 @@
 
 use criterion::{BenchmarkId, Criterion, Throughput, black_box, criterion_group, criterion_main};
 use focal_loss::{
-    Float, FocalStarOptions, Poly1FocalOptions, QualityFocalOptions, Reduction,
-    SigmoidFocalOptions, SigmoidObjective, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
-    VarifocalOptions, reference, sigmoid_focal_grad_hess, sigmoid_focal_loss_grad,
-    softmax_focal_loss_grad,
+    AsymmetricOptions, Float, FocalStarOptions, PerClassFocalOptions, Poly1FocalOptions,
+    QualityFocalOptions, ReducedFocalOptions, Reduction, SigmoidFocalOptions, SigmoidObjective,
+    SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape, VarifocalOptions, reference,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_loss_grad,
 };
 use std::time::Duration;
 use wide::{CmpGe, f32x8};
@@ -339,7 +339,8 @@ fn softmax(c: &mut Criterion) {
 
 /// Every objective of the family at its defaults against the focal loss in the same run:
 /// fused loss + gradient of 1M f32 logits on one thread, labels and soft targets (the
-/// quality scores QFL and VFL are made for).
+/// quality scores QFL and VFL are made for), class indices `[N, 80]` for per-class γ, and
+/// the softmax options of the family on `[N, 80]`.
 fn family(c: &mut Criterion) {
     let mut group = c.benchmark_group("family");
     group
@@ -354,45 +355,109 @@ fn family(c: &mut Criterion) {
         .enumerate()
         .map(|(i, &l)| f32::from(l) * (0.5 + (i % 5) as f32 * 0.1))
         .collect();
+    let classes = 80;
+    let rows = n / classes;
+    let class_targets: Vec<i32> = (0..rows).map(|r| (r * 7 % (classes + 1)) as i32).collect();
+    let head = SigmoidTargets::Classes {
+        targets: &class_targets,
+        classes,
+    };
     let mut loss = [0.0f32];
     let mut grad = vec![0.0f32; n];
-    fn run(
-        group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
-        name: &str,
-        options: &dyn SigmoidObjective,
-        cases: [(&str, SigmoidTargets<'_, f32>); 2],
-        logits: &[f32],
-        loss: &mut [f32],
-        grad: &mut [f32],
-    ) {
-        for (kind, targets) in cases {
-            group.bench_function(
-                BenchmarkId::new(format!("{name}/{kind}"), logits.len()),
-                |b| {
-                    b.iter(|| {
-                        single_thread(|| {
-                            sigmoid_focal_loss_grad(logits, targets, None, options, loss, grad)
-                        })
+    let labels = SigmoidTargets::Labels(&labels);
+    let soft = SigmoidTargets::Soft(&soft);
+    let class_gamma: Vec<f64> = (0..classes).map(|k| 1.0 + (k % 4) as f64 * 0.5).collect();
+    // An objective's name and options, and the target forms it is measured on.
+    type Case<'a> = (
+        &'a str,
+        &'a dyn SigmoidObjective,
+        &'a [(&'a str, SigmoidTargets<'a, f32>)],
+    );
+    let cases: [Case<'_>; 9] = [
+        (
+            "focal",
+            &SigmoidFocalOptions::default(),
+            &[("labels", labels), ("soft", soft), ("classes80", head)],
+        ),
+        (
+            "focal_star",
+            &FocalStarOptions::default(),
+            &[("labels", labels), ("soft", soft)],
+        ),
+        (
+            "poly1_focal",
+            &Poly1FocalOptions::default(),
+            &[("labels", labels), ("soft", soft)],
+        ),
+        (
+            "asymmetric",
+            &AsymmetricOptions::default(),
+            &[("labels", labels), ("soft", soft)],
+        ),
+        (
+            "quality_focal",
+            &QualityFocalOptions::default(),
+            &[("labels", labels), ("soft", soft)],
+        ),
+        (
+            "varifocal",
+            &VarifocalOptions::default(),
+            &[("labels", labels), ("soft", soft)],
+        ),
+        (
+            "reduced_focal",
+            &ReducedFocalOptions::default(),
+            &[("labels", labels)],
+        ),
+        (
+            "focal_gamma_1.5",
+            &SigmoidFocalOptions::default().gamma(1.5),
+            &[("classes80", head)],
+        ),
+        (
+            "per_class_focal",
+            &PerClassFocalOptions::default().class_gamma(class_gamma.clone()),
+            &[("classes80", head)],
+        ),
+    ];
+    for (name, options, targets) in cases {
+        for &(kind, targets) in targets {
+            group.bench_function(BenchmarkId::new(format!("{name}/{kind}"), n), |b| {
+                b.iter(|| {
+                    single_thread(|| {
+                        sigmoid_focal_loss_grad(
+                            &logits, targets, None, options, &mut loss, &mut grad,
+                        )
                     })
-                },
-            );
+                })
+            });
         }
     }
-    let objectives: [(&str, &dyn SigmoidObjective); 5] = [
-        ("focal", &SigmoidFocalOptions::default()),
-        ("focal_star", &FocalStarOptions::default()),
-        ("poly1_focal", &Poly1FocalOptions::default()),
-        ("quality_focal", &QualityFocalOptions::default()),
-        ("varifocal", &VarifocalOptions::default()),
+    let softmax_targets: Vec<i32> = (0..rows).map(|r| (r * 7 % classes) as i32).collect();
+    let shape = SoftmaxShape::rows(rows, classes);
+    let softmax_cases = [
+        ("softmax_focal", SoftmaxFocalOptions::default()),
+        ("softmax_poly1", SoftmaxFocalOptions::default().epsilon(1.0)),
+        (
+            "softmax_class_gamma",
+            SoftmaxFocalOptions::default().class_gamma(class_gamma),
+        ),
     ];
-    for (name, options) in objectives {
-        let cases = [
-            ("labels", SigmoidTargets::Labels(&labels)),
-            ("soft", SigmoidTargets::Soft(&soft)),
-        ];
-        run(
-            &mut group, name, options, cases, &logits, &mut loss, &mut grad,
-        );
+    for (name, options) in &softmax_cases {
+        group.bench_function(BenchmarkId::new(format!("{name}/rows80"), n), |b| {
+            b.iter(|| {
+                single_thread(|| {
+                    softmax_focal_loss_grad(
+                        &logits[..rows * classes],
+                        &softmax_targets,
+                        shape,
+                        options,
+                        &mut loss,
+                        &mut grad[..rows * classes],
+                    )
+                })
+            })
+        });
     }
     group.finish();
 }
