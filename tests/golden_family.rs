@@ -9,9 +9,9 @@
 //! same inputs, is held to 1e-13 on every case.
 
 use focal_loss::{
-    AsymmetricOptions, Float, FocalStarOptions, Poly1FocalOptions, QualityFocalOptions,
-    ReducedFocalOptions, Reduction, SigmoidObjective, SigmoidTargets, VarifocalOptions, reference,
-    sigmoid_focal_grad_hess, sigmoid_focal_loss_grad,
+    AsymmetricOptions, Float, FocalStarOptions, PerClassFocalOptions, Poly1FocalOptions,
+    QualityFocalOptions, ReducedFocalOptions, Reduction, SigmoidObjective, SigmoidTargets,
+    VarifocalOptions, reference, sigmoid_focal_grad_hess, sigmoid_focal_loss_grad,
 };
 use std::collections::HashMap;
 
@@ -129,6 +129,11 @@ fn run<T: Float>(case: &Case, options: &impl SigmoidObjective, report: &mut Repo
         .map(|&v| T::from_f64(v))
         .collect();
     let labels: Vec<u8> = case.numbers("targets").iter().map(|&v| v as u8).collect();
+    let rows: Vec<i32> = case.numbers("targets").iter().map(|&v| v as i32).collect();
+    let classes = match case.word("targets_kind") {
+        "classes" => case.number("classes") as usize,
+        _ => 0,
+    };
     let weights: Option<Vec<T>> = match case.word("weights") {
         "none" => None,
         _ => Some(
@@ -140,6 +145,10 @@ fn run<T: Float>(case: &Case, options: &impl SigmoidObjective, report: &mut Repo
     };
     let targets = match case.word("targets_kind") {
         "soft" => SigmoidTargets::Soft(&soft[..]),
+        "classes" => SigmoidTargets::Classes {
+            targets: &rows,
+            classes,
+        },
         _ => SigmoidTargets::Labels(&labels[..]),
     };
     let n = logits.len();
@@ -177,6 +186,10 @@ fn run<T: Float>(case: &Case, options: &impl SigmoidObjective, report: &mut Repo
     let weights64 = weights.as_deref().map(widen);
     let targets64 = match case.word("targets_kind") {
         "soft" => SigmoidTargets::Soft(&soft64[..]),
+        "classes" => SigmoidTargets::Classes {
+            targets: &rows,
+            classes,
+        },
         _ => SigmoidTargets::Labels(&labels[..]),
     };
     let (mut loss, mut grad) = (vec![0.0; n], vec![0.0; n]);
@@ -247,6 +260,11 @@ fn run_case(case: &Case, report: &mut Report) {
                 .threshold(case.number("threshold"))
                 .alpha(case.optional("alpha"))
         ),
+        "per_class_focal" => with!(
+            PerClassFocalOptions::default()
+                .class_gamma(case.numbers("class_gamma"))
+                .alpha(case.optional("alpha"))
+        ),
         other => panic!("unknown objective {other}"),
     }
 }
@@ -271,6 +289,7 @@ fn golden_values_of_the_family() {
         [
             "asymmetric",
             "focal_star",
+            "per_class_focal",
             "poly1_focal",
             "quality_focal",
             "reduced_focal",

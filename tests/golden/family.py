@@ -24,6 +24,8 @@ Definitions (logit x, target y, p = σ(x) = 1/(1+e^-x)):
   varifocal      (ls always 0) y > 0: L = y·BCE(p, y); y = 0: L = α·p^γ·BCE(p, 0)
   reduced_focal  f = 1 if p_t < th else ((1-p_t)/th)^γ;  L = α_t·f·BCE(p, y_s)
                  (hard targets only, no smoothing: the library refuses the others)
+  per_class_focal  rows of 3 logits with a class-index target (3: background); element
+                 (row, k) has y = [k = target] and L = α_t(1-p_t)^γ_k·BCE(p, y_s)
 Everything is reduction "none": loss, grad = dL/dx, hess = d²L/dx² per element.
 
 Atoms of the chain rule (quantities taken as computed directly, with their derivatives):
@@ -84,6 +86,7 @@ PARAM_NAMES = {
     "quality_focal": ["beta"],
     "varifocal": ["alpha", "gamma"],
     "reduced_focal": ["gamma", "threshold", "alpha"],
+    "per_class_focal": ["class_gamma", "alpha"],
 }
 PARAM_SETS = {
     "focal_star": [(1.0, 0.0, None), (0.25, 0.0, 0.25), (0.5, 0.5, None), (2.0, -1.0, 0.25), (3.7, 0.5, 0.75)],
@@ -92,7 +95,10 @@ PARAM_SETS = {
     "quality_focal": [(2.0,), (0.0,), (0.5,), (1.5,)],
     "varifocal": [(0.75, 2.0), (0.25, 0.0), (0.75, 0.5), (0.5, 3.7), (1.0, 0.25)],
     "reduced_focal": [(2.0, 0.5, None), (0.5, 0.3, 0.25), (3.7, 0.8, None), (0.0, 0.5, 0.25), (0.25, 0.8, 0.25)],
+    "per_class_focal": [((0.5, 2.0, 0.0), 0.25), ((1.0, 3.7, 0.25), None)],
 }
+# Classes per row of per_class_focal's head.
+CLASSES = 3
 OBJECTIVES = list(PARAM_NAMES)
 
 
@@ -318,6 +324,9 @@ def element(obj, prm, x, y, ls, w):
             L = scale(ys, pt.BCE(ys))
         else:
             L = scale(alpha, mul(powabs(pt.P(), gamma), pt.NL1P()))
+    elif obj == "per_class_focal":
+        gamma, alpha = prm  # this element's class γ
+        L = scale(alpha_t(alpha, ys), mul(powabs(pt.U(ys), gamma), pt.BCE(ys)))
     elif obj == "reduced_focal":
         gamma, th, alpha = prm
         if gamma == 0 or pt.pt(ys) < th:
@@ -344,8 +353,20 @@ def element_dps(obj, prm, x, y, ls):
 # ---------------------------------------------------------------------------------------
 def param_tag(obj, prm):
     short = {"gamma": "g", "beta": "b", "alpha": "a", "epsilon": "e", "gamma_positive": "gp",
-             "gamma_negative": "gn", "margin": "m", "threshold": "th"}
-    return "_".join(short[n] + ("none" if v is None else str(v)) for n, v in zip(PARAM_NAMES[obj], prm))
+             "gamma_negative": "gn", "margin": "m", "threshold": "th", "class_gamma": "cg"}
+
+    def text(v):
+        if v is None:
+            return "none"
+        return "-".join(str(g) for g in v) if isinstance(v, tuple) else str(v)
+    return "_".join(short[n] + text(v) for n, v in zip(PARAM_NAMES[obj], prm))
+
+
+def element_params(obj, prm, i):
+    """The parameters of element i: per_class_focal's γ of the element's class."""
+    if obj == "per_class_focal":
+        return (prm[0][i % CLASSES], prm[1])
+    return prm
 
 
 def jobs():
@@ -353,6 +374,14 @@ def jobs():
     for dtype in ["f64", "f32"]:
         for obj in OBJECTIVES:
             sets = PARAM_SETS[obj]
+            if obj == "per_class_focal":
+                # Rows (x, −x, x/2) with each target class and background (3).
+                xs = [v for x in LOGITS for _ in range(CLASSES + 1) for v in (x, -x, x / 2)]
+                ts = [int(k == t) for _ in LOGITS for t in range(CLASSES + 1) for k in range(CLASSES)]
+                for prm in sets:
+                    out.append((obj, prm, dtype, "classes", 0.0, xs, ts, None))
+                out.append((obj, sets[0], dtype, "classes", 0.1, xs, ts, None))
+                continue
             # The reduced focal loss takes hard targets only (its threshold is decided on the
             # logit), without smoothing.
             hard_only = obj == "reduced_focal"
@@ -396,12 +425,15 @@ def run_case(job):
     cols = [[] for _ in range(6)]
     for i, (x, y) in enumerate(zip(xs, ts)):
         w = 1.0 if ws is None else ws[i]
-        with mp.workdps(element_dps(obj, prm, x, float(y), ls)):
-            why = kink(obj, prm, x, float(y), ls)
+        eprm = element_params(obj, prm, i)
+        with mp.workdps(element_dps(obj, eprm, x, float(y), ls)):
+            why = kink(obj, eprm, x, float(y), ls)
             if why is not None:
+                if kind == "classes":
+                    raise ValueError("%s: rows of a head cannot drop an element" % cid)
                 dropped.append("(x %s, y %s: %s)" % (num(x), num(y), why))
                 continue
-            vals = element(obj, prm, x, float(y), ls, w)[:6]
+            vals = element(obj, eprm, x, float(y), ls, w)[:6]
             for v in vals:
                 if not finite(v):
                     raise ValueError("%s: non-finite or out-of-range value %s at x %s y %s" % (cid, mp.nstr(v, 5), x, y))
@@ -410,12 +442,19 @@ def run_case(job):
                 c.append(v)
     lines = ["case " + cid, "objective " + obj, "dtype " + dtype]
     for name, v in zip(PARAM_NAMES[obj], prm):
-        lines.append("%s %s" % (name, "none" if v is None else num(v)))
+        if isinstance(v, tuple):
+            lines.append("%s %s" % (name, " ".join(num(g) for g in v)))
+        else:
+            lines.append("%s %s" % (name, "none" if v is None else num(v)))
     lines.append("smoothing " + num(ls))
     lines.append("targets_kind " + kind)
     lines.append("logits " + " ".join(num(xs[i]) for i in kept))
     if kind == "soft":
         lines.append("targets " + " ".join(num(ts[i]) for i in kept))
+    elif kind == "classes":
+        rows = [ts[r:r + CLASSES] for r in range(0, len(ts), CLASSES)]
+        lines.append("classes %d" % CLASSES)
+        lines.append("targets " + " ".join(str(row.index(1) if 1 in row else CLASSES) for row in rows))
     else:
         lines.append("targets " + " ".join(str(int(ts[i])) for i in kept))
     lines.append("weights " + ("none" if ws is None else " ".join(num(ws[i]) for i in kept)))
@@ -466,6 +505,9 @@ def naive_loss(obj, prm, y, ls, w):
         elif obj == "varifocal":
             alpha, gamma = prm
             v = y * bce(p, y) if y > 0 else alpha * p ** gamma * bce(p, 0)
+        elif obj == "per_class_focal":
+            gamma, alpha = prm
+            v = alpha_t(alpha, ys) * (1 - pt) ** gamma * bce(p, ys)
         elif obj == "reduced_focal":
             gamma, th, alpha = prm
             f = 1 if pt < th else ((1 - pt) / th) ** gamma
@@ -488,7 +530,10 @@ def check():
     for obj in OBJECTIVES:
         w_ = mp.mpf(0)
         n = 0
-        for prm in PARAM_SETS[obj]:
+        sets = PARAM_SETS[obj]
+        if obj == "per_class_focal":
+            sets = [(g, a) for cg, a in sets for g in cg]
+        for prm in sets:
             for ls in ([0.0] if obj == "varifocal" else [0.0, 0.1]):
                 for x in [-100.0, -40.0, -17.0, -3.0, -0.5, 0.5, 1.5, 3.0, 17.0, 40.0, 100.0]:
                     for y in [0.0, 1e-3, 0.3, 0.5, 0.999, 1.0]:
@@ -528,7 +573,7 @@ def main():
         return
     js = jobs()
     # The ±1e4 logits of focal_star with large γ need ~17000 digits: start those first.
-    order = sorted(range(len(js)), key=lambda i: -(js[i][0] == "focal_star") * max(1.0, js[i][1][0]))
+    order = sorted(range(len(js)), key=lambda i: -max(1.0, js[i][1][0]) if js[i][0] == "focal_star" else 0)
     t0 = time.time()
     with Pool(2) as pool:
         done = pool.map(run_case, [js[i] for i in order], chunksize=1)
