@@ -4,8 +4,8 @@
 //! cargo run --release --bin focal-throughput -- [--loss sigmoid-labels] [--dtype f32]
 //!     [--n 4000000] [--classes 80] [--spatial 1] [--gamma 2] [--output loss-grad] [--repeat 5]
 //! ```
-//! Prints the best of `--repeat` runs in million elements (logits) per second, and a checksum
-//! of the results so that two builds can be compared.
+//! Prints the best of `--repeat` runs in million elements (logits) per second, a checksum of
+//! the results and a hash of their bits, so that two builds can be compared.
 
 use focal_loss::{
     Float, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
@@ -203,8 +203,17 @@ fn run<T: Float>(config: &Config) -> Result<(), String> {
         best = best.min(start.elapsed().as_secs_f64());
     }
     let checksum: f64 = grad.iter().chain(&hess).map(|g| g.to_f64()).sum();
+    // FNV-1a over every output's bits: equal for two builds exactly when their results are.
+    let bits = loss
+        .iter()
+        .chain(&grad)
+        .chain(&hess)
+        .flat_map(|v| v.to_f64().to_bits().to_le_bytes())
+        .fold(0xcbf2_9ce4_8422_2325_u64, |h, byte| {
+            (h ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
     println!(
-        "{:<16} {} n={n:<10} gamma={:<5} best of {}: {:>9.3} ms  {:>8.1} M logits/s  loss={:.6e}  grad-checksum={:.6e}",
+        "{:<16} {} n={n:<10} gamma={:<5} best of {}: {:>9.3} ms  {:>8.1} M logits/s  loss={:.6e}  grad-checksum={:.6e}  bits={:016x}",
         match config.loss {
             Loss::SigmoidLabels => "sigmoid-labels",
             Loss::SigmoidSoft => "sigmoid-soft",
@@ -218,6 +227,7 @@ fn run<T: Float>(config: &Config) -> Result<(), String> {
         n as f64 / best / 1e6,
         loss[0].to_f64(),
         checksum,
+        bits,
     );
     Ok(())
 }
