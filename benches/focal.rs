@@ -124,6 +124,7 @@ fn sigmoid_labels(c: &mut Criterion) {
                             &mut loss32,
                             &mut grad32,
                         )
+                        .expect("the benchmark's call is valid")
                     })
                 })
             });
@@ -138,6 +139,7 @@ fn sigmoid_labels(c: &mut Criterion) {
                             &mut loss64,
                             &mut grad64,
                         )
+                        .expect("the benchmark's call is valid")
                     })
                 })
             });
@@ -218,6 +220,7 @@ fn sigmoid_other_forms(c: &mut Criterion) {
                         &mut loss,
                         &mut grad[..len],
                     )
+                    .expect("the benchmark's call is valid")
                 })
             })
         });
@@ -248,6 +251,7 @@ fn sigmoid_other_forms(c: &mut Criterion) {
                         &mut grad[..len],
                         &mut hess[..len],
                     )
+                    .expect("the benchmark's call is valid")
                 })
             })
         });
@@ -310,6 +314,7 @@ fn softmax(c: &mut Criterion) {
                                     softmax_focal_loss_grad(
                                         &logits, &targets, shape, &options, &mut loss, &mut grad,
                                     )
+                                    .expect("the benchmark's call is valid")
                                 })
                             })
                         },
@@ -422,12 +427,21 @@ fn family(c: &mut Criterion) {
     ];
     for (name, options, targets) in cases {
         for &(kind, targets) in targets {
-            group.bench_function(BenchmarkId::new(format!("{name}/{kind}"), n), |b| {
+            // A class-index head covers whole rows only: the first `targets.len()` logits.
+            let len = targets.len();
+            group.throughput(Throughput::Elements(len as u64));
+            group.bench_function(BenchmarkId::new(format!("{name}/{kind}"), len), |b| {
                 b.iter(|| {
                     single_thread(|| {
                         sigmoid_focal_loss_grad(
-                            &logits, targets, None, options, &mut loss, &mut grad,
+                            &logits[..len],
+                            targets,
+                            None,
+                            options,
+                            &mut loss,
+                            &mut grad[..len],
                         )
+                        .expect("the benchmark's call is valid")
                     })
                 })
             });
@@ -455,6 +469,7 @@ fn family(c: &mut Criterion) {
                         &mut loss,
                         &mut grad[..rows * classes],
                     )
+                    .expect("the benchmark's call is valid")
                 })
             })
         });
