@@ -412,6 +412,41 @@ proptest! {
     }
 }
 
+/// A margin near the smallest normal f32: σ(x) − m can then be far below 1/MAX, where a
+/// reciprocal of the shifted probability overflows; the results stay finite and agree with the
+/// reference.
+#[test]
+fn asymmetric_tiny_margin_keeps_the_shift_finite() {
+    let options = AsymmetricOptions::default()
+        .margin(1e-37)
+        .reduction(Reduction::None);
+    let x: Vec<f32> = (0..2000).map(|i| -85.3 + i as f32 * 1e-4).collect();
+    let labels = vec![0u8; x.len()];
+    let targets = SigmoidTargets::Labels(&labels);
+    let (mut grad, mut hess) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+    sigmoid_focal_grad_hess(&x, targets, None, &options, None, &mut grad, &mut hess).unwrap();
+    let (mut want_grad, mut want_hess) = (vec![0.0f32; x.len()], vec![0.0f32; x.len()]);
+    reference::sigmoid_focal_grad_hess(
+        &x,
+        &targets,
+        None,
+        &options,
+        None,
+        &mut want_grad,
+        &mut want_hess,
+    );
+    for i in 0..x.len() {
+        for (got, want) in [(grad[i], want_grad[i]), (hess[i], want_hess[i])] {
+            assert!(got.is_finite(), "x {}: {got}", x[i]);
+            assert!(
+                (got - want).abs() <= 2e-6 * want.abs() + f32::MIN_POSITIVE,
+                "x {}: {got} vs {want}",
+                x[i]
+            );
+        }
+    }
+}
+
 /// The margin discards easy negatives: no loss and no gradient where σ(x) ≤ m.
 #[test]
 fn asymmetric_margin_discards_easy_negatives() {

@@ -25,14 +25,23 @@ pub(crate) struct Asymmetric<T> {
     negatives: Focal<T>,
     /// `m`, or `None` for 0 (the negatives are then the focal loss's).
     margin: Option<T>,
+    /// γ₋ when it is 0, 1, 2, 3 or 4 (ASL's default): `p_m^γ₋` of the shifted negatives by
+    /// multiplication rather than by `exp(γ₋·ln p_m)`.
+    shifted_integer_gamma: Option<u8>,
 }
 
 impl<T: Real> Asymmetric<T> {
     pub fn new(gamma_positive: f64, gamma_negative: f64, margin: f64) -> Self {
+        let negatives = Focal::new(gamma_negative, None);
+        let shifted_integer_gamma = match negatives.integer_gamma {
+            Some(g) => Some(g),
+            None => (gamma_negative == 4.0).then_some(4),
+        };
         Self {
             positives: Focal::new(gamma_positive, None),
-            negatives: Focal::new(gamma_negative, None),
+            negatives,
             margin: (margin != 0.0).then(|| T::narrow(margin)),
+            shifted_integer_gamma,
         }
     }
 
@@ -47,7 +56,14 @@ impl<T: Real> Asymmetric<T> {
         let positive = hard_element::<T, S, M, _>(v, &self.positives, x, v.c(1.0), t, None);
         let negative = match self.margin {
             None => hard_element::<T, S, M, _>(v, &self.negatives, x, v.c(0.0), t, None),
-            Some(margin) => shifted_negative::<T, S, M>(v, &self.negatives, margin, x, t),
+            Some(margin) => shifted_negative::<T, S, M>(
+                v,
+                &self.negatives,
+                self.shifted_integer_gamma,
+                margin,
+                x,
+                t,
+            ),
         };
         [positive, negative]
     }
@@ -133,6 +149,7 @@ fn where_active<T: Real, S: Simd>(
 fn shifted_negative<T: Real, S: Simd, M: Mode>(
     v: Lanes<T, S>,
     negatives: &Focal<T>,
+    integer_gamma: Option<u8>,
     margin: T,
     x: T::V<S>,
     t: Transcendentals<T::V<S>>,
@@ -155,13 +172,20 @@ fn shifted_negative<T: Real, S: Simd, M: Mode>(
     let s = v.add(q, m);
     let m_part = v.sub(s, q);
     let s_err = v.add(v.sub(q, v.sub(s, m_part)), v.sub(m, m_part));
-    let rho = v.neg(v.add(v.ln(s), v.div(s_err, s)));
+    // One division for 1/s and (with the gradient) one for 1/p_m, not one per quotient:
+    // divisions dominated the cost of this path.
+    let inv_s = v.div(one, s);
+    let rho = v.neg(v.add(v.ln(s), v.mul(s_err, inv_s)));
     let gamma = negatives.gamma_lanes(v);
-    let power = match negatives.integer_gamma {
+    let power = match integer_gamma {
         Some(0) => one,
         Some(1) => p_m,
         Some(2) => v.mul(p_m, p_m),
         Some(3) => v.mul(v.mul(p_m, p_m), p_m),
+        Some(4) => {
+            let square = v.mul(p_m, p_m);
+            v.mul(square, square)
+        }
         _ => {
             let Gamma { high, low } = gamma;
             v.pow_ratio(p_m, one, high, low)
@@ -176,10 +200,16 @@ fn shifted_negative<T: Real, S: Simd, M: Mode>(
         };
     }
     let pq = v.mul(p, q);
-    let k = v.div(pq, p_m);
-    // ρ·k = (ρ/p_m)·P·Q: ρ/p_m → 1 as p_m → 0.
-    let rho_k = v.mul(v.div(rho, p_m), pq);
-    let pq_over_s = v.div(pq, s);
+    // ρ·k = (ρ/p_m)·P·Q: ρ/p_m → 1 as p_m → 0. 1/p_m overflows only for a p_m below
+    // 1/MAX, which needs a margin that small: those vectors divide.
+    let (k, rho_over_p_m) = if v.any(v.lt(p_m, v.c(4.0 / T::MAX.widen()))) {
+        (v.div(pq, p_m), v.div(rho, p_m))
+    } else {
+        let inv_p_m = v.div(one, p_m);
+        (v.mul(pq, inv_p_m), v.mul(rho, inv_p_m))
+    };
+    let rho_k = v.mul(rho_over_p_m, pq);
+    let pq_over_s = v.mul(pq, inv_s);
     let gamma = gamma.high;
     let grad = v.mul(power, v.fma(gamma, rho_k, pq_over_s));
     let hess = if M::HESS {
