@@ -1,17 +1,22 @@
 //! Target 3: the C functions, called as a C program may call them — option structs from raw
-//! bytes (unknown `reduction` values, NaN fields, any thread count), NULL, misaligned and
-//! overlapping pointers, element counts whose byte size overflows — against the documented
-//! status, with outputs untouched on error and the Rust API's bits on success. Run it under
-//! AddressSanitizer (cargo fuzz's default) for undefined behaviour.
+//! bytes (unknown `reduction` and `objective` values, NaN fields, any thread count), every
+//! objective of the family through the sigmoid options' `objective` field and per-class γ and
+//! poly-1 through the softmax options, NULL, misaligned and overlapping pointers, element
+//! counts whose byte size overflows — against the documented status, with outputs untouched
+//! on error and the Rust API's bits on success. Run it under AddressSanitizer (cargo fuzz's
+//! default) for undefined behaviour.
 
 use crate::calls::{self, SENTINEL, typed};
 use crate::checks::summary;
-use crate::input::{Case, Problem, Reader, Sigmoid, SigmoidMode, Softmax, Targets, decode_from};
+use crate::input::{
+    Case, Objective, Problem, Reader, Sigmoid, SigmoidMode, Softmax, Targets, decode_from,
+};
 use crate::model;
-use core::mem::size_of;
+use core::mem::{offset_of, size_of};
 use core::ptr::{null, null_mut};
 use focal_loss::ffi::{
-    self, FocalReductionCode, FocalSigmoidOptions, FocalSoftmaxOptions, FocalStatus,
+    self, FocalObjective, FocalObjectiveCode, FocalReductionCode, FocalSigmoidOptions,
+    FocalSoftmaxOptions, FocalStatus,
 };
 use focal_loss::{Float, FocalError, Reduction, SoftmaxAlpha};
 
@@ -163,7 +168,7 @@ c_float!(
     focal_softmax_f64
 );
 
-/// The pointers of a call, by role.
+/// The pointers of a call, by role (`Weights` is also softmax's `class_alpha`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Role {
     Logits,
@@ -173,9 +178,11 @@ enum Role {
     Loss,
     Grad,
     Hess,
+    /// The options' `class_gamma` (NULL: no per-class γ).
+    ClassGamma,
 }
 
-const ROLES: [Role; 7] = [
+const ROLES: [Role; 8] = [
     Role::Logits,
     Role::Targets,
     Role::Weights,
@@ -183,7 +190,12 @@ const ROLES: [Role; 7] = [
     Role::Loss,
     Role::Grad,
     Role::Hess,
+    Role::ClassGamma,
 ];
+
+/// The bytes of the option structs the fuzzer can write raw: every field before the
+/// `class_gamma` pointer (which must point to `classes` values or be NULL).
+const RAW_OPTIONS: usize = offset_of!(FocalSigmoidOptions, class_gamma);
 
 /// How the C call departs from a plain one.
 #[derive(Debug)]
@@ -196,8 +208,11 @@ struct Abuse {
     overlap: Option<(Role, Role)>,
     /// The element count (or a dimension) replaced by one whose size overflows.
     overflow: bool,
-    /// The option struct's bytes, raw.
-    raw_options: Option<[u8; 56]>,
+    /// The option struct's bytes, raw (up to its `class_gamma` pointer).
+    raw_options: Option<[u8; RAW_OPTIONS]>,
+    /// The sigmoid options' `objective` code, replaced (after the raw bytes): the known ones
+    /// and unknown ones.
+    objective_code: Option<u32>,
     threads: u32,
 }
 
@@ -221,6 +236,10 @@ fn abuse(r: &mut Reader<'_>) -> Abuse {
     let overlap = (flags & 4 != 0).then(|| (role(r), role(r)));
     let overflow = flags & 8 != 0;
     let raw_options = (flags & 16 != 0).then(|| core::array::from_fn(|_| r.u8()));
+    let objective_code = (flags & 32 != 0).then(|| match r.u8() {
+        0..=191 => u32::from(r.u8() % 10),
+        _ => r.u32(),
+    });
     let threads = match r.u8() {
         0..=127 => 0,
         128..=191 => u32::from(r.u8() % 4),
@@ -232,6 +251,7 @@ fn abuse(r: &mut Reader<'_>) -> Abuse {
         overlap,
         overflow,
         raw_options,
+        objective_code,
         threads,
     }
 }
@@ -256,14 +276,14 @@ pub fn c_abi(data: &[u8]) {
 }
 
 /// The bytes of an options struct, raw where the fuzzer says so: its first `prefix` bytes,
-/// the fields of the focal loss (the family's fields after them, among them the
-/// `class_gamma` pointer, keep their plain values).
-fn options_from<O: Copy>(plain: O, raw: Option<[u8; 56]>, prefix: usize) -> O {
+/// every field before the `class_gamma` pointer (which keeps its plain value).
+fn options_from<O: Copy>(plain: O, raw: Option<[u8; RAW_OPTIONS]>, prefix: usize) -> O {
     let Some(raw) = raw else { return plain };
     let len = prefix.min(raw.len()).min(size_of::<O>());
     let mut value = plain;
-    // SAFETY: the prefix holds only f64, i32, u32 and the u32 reduction code, for which
-    // every bit pattern is a valid value; `raw` and `value` have at least `len` bytes.
+    // SAFETY: the prefix holds only f64, i32, u32 and the u32 reduction and objective codes,
+    // for which every bit pattern is a valid value; `raw` and `value` have at least `len`
+    // bytes.
     unsafe {
         core::ptr::copy_nonoverlapping(raw.as_ptr(), (&raw mut value).cast::<u8>(), len);
     }
@@ -321,6 +341,111 @@ impl<E: Copy> Buffer<E> {
 /// handed to the Rust validation.
 fn alpha_is_on(alpha: f64) -> bool {
     alpha >= 0.0 || alpha.is_nan()
+}
+
+/// Every objective of the C API.
+const OBJECTIVES: [FocalObjective; 7] = [
+    FocalObjective::Focal,
+    FocalObjective::FocalStar,
+    FocalObjective::Poly1,
+    FocalObjective::Asymmetric,
+    FocalObjective::QualityFocal,
+    FocalObjective::Varifocal,
+    FocalObjective::ReducedFocal,
+];
+
+/// The C options of a sigmoid case: its objective's code and parameters (the header names
+/// which fields each reads), the other fields at their defaults, `class_gamma` NULL.
+fn sigmoid_options_of(s: &Sigmoid, threads: u32) -> FocalSigmoidOptions {
+    let mut options = FocalSigmoidOptions {
+        gamma: s.gamma,
+        alpha: s.alpha.unwrap_or(-1.0),
+        label_smoothing: s.label_smoothing,
+        reduction: reduction_code(s.reduction),
+        normalizer: s.normalizer.unwrap_or(0.0),
+        threads,
+        ..ffi::focal_sigmoid_options_default()
+    };
+    let objective = match &s.objective {
+        // Per-class γ is the focal loss with `class_gamma`.
+        Objective::Focal | Objective::PerClassFocal { .. } => FocalObjective::Focal,
+        Objective::FocalStar { beta } => {
+            options.beta = *beta;
+            FocalObjective::FocalStar
+        }
+        Objective::Poly1Focal { epsilon } => {
+            options.epsilon = *epsilon;
+            FocalObjective::Poly1
+        }
+        Objective::QualityFocal => FocalObjective::QualityFocal,
+        Objective::Varifocal { alpha } => {
+            options.alpha = *alpha;
+            FocalObjective::Varifocal
+        }
+        Objective::Asymmetric {
+            gamma_negative,
+            margin,
+        } => {
+            options.gamma_negative = *gamma_negative;
+            options.margin = *margin;
+            FocalObjective::Asymmetric
+        }
+        Objective::ReducedFocal { threshold } => {
+            options.threshold = *threshold;
+            FocalObjective::ReducedFocal
+        }
+    };
+    options.objective = objective.into();
+    options
+}
+
+/// The objective a C sigmoid function computes from `options` and the per-class γ its
+/// `class_gamma` points to, as the header documents it; `None` where the call is refused
+/// (`FOCAL_ERROR_INVALID_ARGUMENT`): an unknown code, or `class_gamma` with another objective
+/// than the focal loss or a function that takes no class indices.
+fn objective_of(
+    options: &FocalSigmoidOptions,
+    class_gamma: Option<Vec<f64>>,
+    takes_classes: bool,
+) -> Option<Objective> {
+    let known = OBJECTIVES
+        .into_iter()
+        .find(|&o| FocalObjectiveCode::from(o) == options.objective)?;
+    Some(match (known, class_gamma) {
+        (FocalObjective::Focal, Some(class_gamma)) if takes_classes => {
+            Objective::PerClassFocal { class_gamma }
+        }
+        (_, Some(_)) => return None,
+        (FocalObjective::Focal, None) => Objective::Focal,
+        (FocalObjective::FocalStar, None) => Objective::FocalStar { beta: options.beta },
+        (FocalObjective::Poly1, None) => Objective::Poly1Focal {
+            epsilon: options.epsilon,
+        },
+        (FocalObjective::Asymmetric, None) => Objective::Asymmetric {
+            gamma_negative: options.gamma_negative,
+            margin: options.margin,
+        },
+        (FocalObjective::QualityFocal, None) => Objective::QualityFocal,
+        // Its α is not optional: a negative one is refused, not "off".
+        (FocalObjective::Varifocal, None) => Objective::Varifocal {
+            alpha: options.alpha,
+        },
+        (FocalObjective::ReducedFocal, None) => Objective::ReducedFocal {
+            threshold: options.threshold,
+        },
+    })
+}
+
+/// The per-class γ a C call is given: the case's values, `classes` of them where the function
+/// reads them (padded with 2), or `None` without per-class γ.
+fn class_gamma_values(values: Option<&[f64]>, classes: Option<usize>) -> Option<Vec<f64>> {
+    values.map(|v| {
+        let mut v = v.to_vec();
+        if let Some(classes) = classes {
+            v.resize(classes, 2.0);
+        }
+        v
+    })
 }
 
 /// The status the documentation gives to a Rust-level error.
@@ -498,22 +623,44 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
     if let Some(w) = &mut s.weights {
         w.resize(n, 1.0);
     }
-    let plain = FocalSigmoidOptions {
-        gamma: s.gamma,
-        alpha: s.alpha.unwrap_or(-1.0),
-        label_smoothing: s.label_smoothing,
-        reduction: reduction_code(s.reduction),
-        normalizer: s.normalizer.unwrap_or(0.0),
-        threads: abuse.threads,
-        ..ffi::focal_sigmoid_options_default()
+    let classes = match &s.targets {
+        Targets::Classes { classes, .. } => Some(*classes),
+        _ => None,
     };
-    let prefix = core::mem::offset_of!(FocalSigmoidOptions, objective);
-    let options = options_from(plain, abuse.raw_options, prefix);
+    // Per-class γ: the values `class_gamma` points to (unless the fuzzer passes NULL).
+    let gamma_values = class_gamma_values(
+        match &s.objective {
+            Objective::PerClassFocal { class_gamma } => Some(class_gamma),
+            _ => None,
+        },
+        classes,
+    );
+    let with_class_gamma = gamma_values.is_some() && !abuse.null.contains(&Role::ClassGamma);
+    let mut class_gamma = Buffer::new(gamma_values.as_deref().unwrap_or_default(), 0.0f64);
+    let plain = FocalSigmoidOptions {
+        class_gamma: if with_class_gamma {
+            class_gamma.ptr(abuse.misaligned == Some(Role::ClassGamma))
+        } else {
+            null()
+        },
+        ..sigmoid_options_of(&s, abuse.threads)
+    };
+    let mut options = options_from(plain, abuse.raw_options, RAW_OPTIONS);
+    if let Some(code) = abuse.objective_code {
+        options.objective = FocalObjectiveCode(code);
+    }
+    let mut expected = Vec::new();
     // The case as the C function reads its options.
     s.gamma = options.gamma;
     s.alpha = alpha_is_on(options.alpha).then_some(options.alpha);
     s.label_smoothing = options.label_smoothing;
     s.normalizer = (options.normalizer != 0.0).then_some(options.normalizer);
+    let passed_gamma = gamma_values.filter(|_| with_class_gamma);
+    s.objective = objective_of(&options, passed_gamma, classes.is_some()).unwrap_or_else(|| {
+        expected.push(FocalStatus::FocalErrorInvalidArgument);
+        // Refused whatever the rest of the case: any objective stands for it.
+        Objective::Focal
+    });
     let floor = match s.mode {
         SigmoidMode::GradHess { floor } => floor.unwrap_or(f64::NEG_INFINITY),
         _ => f64::NEG_INFINITY,
@@ -523,7 +670,6 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
             floor: (floor != f64::NEG_INFINITY).then_some(floor),
         };
     }
-    let mut expected = Vec::new();
     let reduction = reduction_of(options.reduction);
     match reduction {
         Some(r) => s.reduction = r,
@@ -539,6 +685,9 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
     let mut present = vec![Role::Logits, Role::Options, Role::Grad];
     if !matches!(s.targets, Targets::Labels(_)) {
         present.push(Role::Targets);
+    }
+    if with_class_gamma {
+        present.push(Role::ClassGamma);
     }
     if grad_hess {
         required.extend([Role::Grad, Role::Hess]);
@@ -627,6 +776,10 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
     }
     if !is_null(Role::Targets) && matches!(s.targets, Targets::Soft(_)) && n > 0 {
         buffers.push((Role::Targets, soft.ptr(false)));
+    }
+    // The f64 values of `class_gamma`, which an output of either type can overlap.
+    if with_class_gamma && class_gamma.len > 0 {
+        buffers.push((Role::ClassGamma, class_gamma.ptr(false).cast::<T>()));
     }
     let mut outputs: Vec<(Role, &mut *mut T)> = Vec::new();
     for (role, ptr, len, buffer) in [
@@ -755,6 +908,9 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
         SoftmaxAlpha::PerClass(v) => Some(v.clone()),
         _ => None,
     };
+    let gamma_values = class_gamma_values(s.class_gamma.as_deref(), Some(s.classes));
+    let with_class_gamma = gamma_values.is_some() && !abuse.null.contains(&Role::ClassGamma);
+    let mut class_gamma = Buffer::new(gamma_values.as_deref().unwrap_or_default(), 0.0f64);
     let plain = FocalSoftmaxOptions {
         gamma: s.gamma,
         alpha: match s.alpha {
@@ -766,16 +922,26 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
         normalizer: s.normalizer.unwrap_or(0.0),
         ignore_index: s.ignore_index,
         threads: abuse.threads,
-        ..ffi::focal_softmax_options_default()
+        epsilon: s.epsilon,
+        class_gamma: if with_class_gamma {
+            class_gamma.ptr(abuse.misaligned == Some(Role::ClassGamma))
+        } else {
+            null()
+        },
     };
-    let prefix = core::mem::offset_of!(FocalSoftmaxOptions, epsilon);
-    let options = options_from(plain, abuse.raw_options, prefix);
+    let options = options_from(
+        plain,
+        abuse.raw_options,
+        offset_of!(FocalSoftmaxOptions, class_gamma),
+    );
     let with_class_alpha = class_alpha.is_some() && !abuse.null.contains(&Role::Weights);
     let mut expected = Vec::new();
     s.gamma = options.gamma;
     s.label_smoothing = options.label_smoothing;
     s.normalizer = (options.normalizer != 0.0).then_some(options.normalizer);
     s.ignore_index = options.ignore_index;
+    s.epsilon = options.epsilon;
+    s.class_gamma = gamma_values.filter(|_| with_class_gamma);
     let alpha_on = alpha_is_on(options.alpha);
     if with_class_alpha && alpha_on {
         expected.push(FocalStatus::FocalErrorInvalidArgument);
@@ -813,6 +979,9 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     ];
     if with_class_alpha {
         present.push(Role::Weights);
+    }
+    if with_class_gamma {
+        present.push(Role::ClassGamma);
     }
     pointer_statuses(
         abuse,
@@ -860,6 +1029,9 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     if with_class_alpha && s.classes > 0 {
         buffers.push((Role::Weights, alpha_buffer.ptr(false)));
     }
+    if with_class_gamma && s.classes > 0 {
+        buffers.push((Role::ClassGamma, class_gamma.ptr(false).cast::<T>()));
+    }
     let mut outputs: Vec<(Role, &mut *mut T)> = Vec::new();
     for (role, ptr, len, buffer) in [
         (Role::Loss, &mut loss_ptr, loss_len, &mut loss),
@@ -885,7 +1057,7 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     // SAFETY: every pointer is NULL or valid for the counts passed (or they overflow and are
     // refused before any read); misaligned and overlapping ones are refused first.
     let status = unsafe {
-        T::softmax(
+        <T as CFloat>::softmax(
             logits_ptr,
             targets_ptr,
             batch,

@@ -1,9 +1,11 @@
 //! A case as a call of the public Rust API or of the scalar reference, at element type `T`.
 
-use crate::input::{Sigmoid, SigmoidMode, Softmax, Targets};
+use crate::input::{Objective, Sigmoid, SigmoidMode, Softmax, Targets};
 use focal_loss::{
-    Float, FocalError, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions,
-    SoftmaxShape, reference,
+    AsymmetricOptions, Float, FocalError, FocalStarOptions, PerClassFocalOptions,
+    Poly1FocalOptions, QualityFocalOptions, ReducedFocalOptions, Reduction, SigmoidFocalOptions,
+    SigmoidObjective, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape, VarifocalOptions,
+    reference,
 };
 
 /// What the output buffers hold before a call: a call that fails must leave exactly this.
@@ -77,18 +79,112 @@ impl<T: Float> SigmoidArrays<T> {
     }
 }
 
-pub fn sigmoid_options(s: &Sigmoid) -> SigmoidFocalOptions {
-    SigmoidFocalOptions::default()
-        .gamma(s.gamma)
-        .alpha(s.alpha)
-        .label_smoothing(s.label_smoothing)
-        .reduction(s.reduction)
-        .normalizer(s.normalizer)
+/// The options of a sigmoid case: the options type of its objective.
+pub enum SigmoidOptions {
+    Focal(SigmoidFocalOptions),
+    FocalStar(FocalStarOptions),
+    Poly1Focal(Poly1FocalOptions),
+    QualityFocal(QualityFocalOptions),
+    Varifocal(VarifocalOptions),
+    Asymmetric(AsymmetricOptions),
+    ReducedFocal(ReducedFocalOptions),
+    PerClassFocal(PerClassFocalOptions),
+}
+
+impl SigmoidOptions {
+    /// The options as every `sigmoid_focal_*` function (and the reference) takes them.
+    pub fn get(&self) -> &dyn SigmoidObjective {
+        match self {
+            Self::Focal(o) => o,
+            Self::FocalStar(o) => o,
+            Self::Poly1Focal(o) => o,
+            Self::QualityFocal(o) => o,
+            Self::Varifocal(o) => o,
+            Self::Asymmetric(o) => o,
+            Self::ReducedFocal(o) => o,
+            Self::PerClassFocal(o) => o,
+        }
+    }
+}
+
+/// The options of a sigmoid case (its objective's type, with its parameters and the
+/// driver's), with `reduction` and `normalizer` in place of the case's.
+pub fn sigmoid_options_with(
+    s: &Sigmoid,
+    reduction: Reduction,
+    normalizer: Option<f64>,
+) -> SigmoidOptions {
+    // The driver's options, which every options type has.
+    macro_rules! with_call {
+        ($options:expr) => {
+            $options
+                .label_smoothing(s.label_smoothing)
+                .reduction(reduction)
+                .normalizer(normalizer)
+        };
+    }
+    let (gamma, alpha) = (s.gamma, s.alpha);
+    match &s.objective {
+        Objective::Focal => SigmoidOptions::Focal(with_call!(
+            SigmoidFocalOptions::default().gamma(gamma).alpha(alpha)
+        )),
+        Objective::FocalStar { beta } => SigmoidOptions::FocalStar(with_call!(
+            FocalStarOptions::default()
+                .gamma(gamma)
+                .beta(*beta)
+                .alpha(alpha)
+        )),
+        Objective::Poly1Focal { epsilon } => SigmoidOptions::Poly1Focal(with_call!(
+            Poly1FocalOptions::default()
+                .gamma(gamma)
+                .alpha(alpha)
+                .epsilon(*epsilon)
+        )),
+        Objective::QualityFocal => {
+            SigmoidOptions::QualityFocal(with_call!(QualityFocalOptions::default().beta(gamma)))
+        }
+        Objective::Varifocal { alpha } => SigmoidOptions::Varifocal(with_call!(
+            VarifocalOptions::default().alpha(*alpha).gamma(gamma)
+        )),
+        Objective::Asymmetric {
+            gamma_negative,
+            margin,
+        } => SigmoidOptions::Asymmetric(with_call!(
+            AsymmetricOptions::default()
+                .gamma_positive(gamma)
+                .gamma_negative(*gamma_negative)
+                .margin(*margin)
+        )),
+        Objective::ReducedFocal { threshold } => SigmoidOptions::ReducedFocal(with_call!(
+            ReducedFocalOptions::default()
+                .gamma(gamma)
+                .threshold(*threshold)
+                .alpha(alpha)
+        )),
+        Objective::PerClassFocal { class_gamma } => SigmoidOptions::PerClassFocal(with_call!(
+            PerClassFocalOptions::default()
+                .class_gamma(class_gamma.clone())
+                .alpha(alpha)
+        )),
+    }
+}
+
+/// The options of a sigmoid case.
+pub fn sigmoid_options(s: &Sigmoid) -> SigmoidOptions {
+    sigmoid_options_with(s, s.reduction, s.normalizer)
+}
+
+/// The options of a sigmoid case's per-element call (gradient and Hessian): no reduction,
+/// so no normaliser.
+pub fn per_element_options(s: &Sigmoid) -> SigmoidOptions {
+    sigmoid_options_with(s, Reduction::None, None)
 }
 
 pub fn softmax_options(s: &Softmax) -> SoftmaxFocalOptions {
     let mut options = SoftmaxFocalOptions::default()
         .gamma(s.gamma)
+        .class_gamma(s.class_gamma.clone())
+        .epsilon(s.epsilon)
         .label_smoothing(s.label_smoothing)
         .reduction(s.reduction)
         .normalizer(s.normalizer)
@@ -156,6 +252,7 @@ pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
     let arrays = SigmoidArrays::<T>::new(s);
     let targets = arrays.targets(s);
     let options = sigmoid_options(s);
+    let options = options.get();
     let n = s.logits.len();
     let sentinel = T::from_f64(SENTINEL);
     let weights = arrays.weights.as_deref();
@@ -167,7 +264,7 @@ pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
                     &arrays.logits,
                     targets,
                     weights,
-                    &options,
+                    options,
                     &mut loss,
                 );
                 (
@@ -183,7 +280,7 @@ pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
                     &arrays.logits,
                     targets,
                     weights,
-                    &options,
+                    options,
                     &mut loss,
                     &mut grad,
                 );
@@ -193,7 +290,7 @@ pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
                     &arrays.logits,
                     targets,
                     weights,
-                    &options,
+                    options,
                     &mut alone,
                 );
                 gradient_alone_agrees(&result, &grad, &alone_result, &alone);
@@ -214,7 +311,7 @@ pub fn sigmoid_api<T: Float>(s: &Sigmoid) -> (Result<(), FocalError>, Outputs) {
                 &arrays.logits,
                 targets,
                 weights,
-                &options,
+                options,
                 floor,
                 &mut grad,
                 &mut hess,
@@ -237,7 +334,6 @@ pub fn sigmoid_reference<T: Float>(s: &Sigmoid, logits: &[f64]) -> Outputs {
     let mut arrays = SigmoidArrays::<T>::new(s);
     arrays.logits = typed(logits);
     let targets = arrays.targets(s);
-    let options = sigmoid_options(s);
     let n = logits.len();
     let weights = arrays.weights.as_deref();
     match s.mode {
@@ -249,7 +345,7 @@ pub fn sigmoid_reference<T: Float>(s: &Sigmoid, logits: &[f64]) -> Outputs {
                 &arrays.logits,
                 &targets,
                 weights,
-                &options,
+                sigmoid_options(s).get(),
                 Some(&mut loss),
                 with_grad.then_some(&mut grad[..]),
             );
@@ -261,12 +357,11 @@ pub fn sigmoid_reference<T: Float>(s: &Sigmoid, logits: &[f64]) -> Outputs {
         }
         SigmoidMode::GradHess { floor } => {
             let (mut grad, mut hess) = (vec![T::default(); n], vec![T::default(); n]);
-            let options = options.reduction(Reduction::None).normalizer(None);
             reference::sigmoid_focal_grad_hess(
                 &arrays.logits,
                 &targets,
                 weights,
-                &options,
+                per_element_options(s).get(),
                 floor,
                 &mut grad,
                 &mut hess,

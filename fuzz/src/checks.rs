@@ -2,16 +2,45 @@
 //! the case: libFuzzer records the input as a crash.
 
 use crate::calls::{self, Outputs};
-use crate::input::{Case, Problem, Sigmoid, SigmoidMode, Softmax, Targets};
+use crate::input::{Case, Objective, Problem, Sigmoid, SigmoidMode, Softmax, Targets};
 use crate::model::{self, error_name, round};
 use crate::tolerance;
 use focal_loss::{Float, FocalError, Reduction, SigmoidTargets, SimdLevel, SoftmaxShape};
 
-/// The case's γ (the contract's bound grows with it beyond 8).
+/// The largest of some γ (0 for none).
+fn largest(gamma: &[f64]) -> f64 {
+    gamma.iter().copied().fold(0.0, f64::max)
+}
+
+/// The case's γ of the accuracy contract (its bound grows with it beyond 8): the exponent of
+/// its focusing factor `q^γ`, the largest of several (FL* has none: its γ scales a logit).
 fn gamma_of(case: &Case) -> f64 {
     match &case.problem {
-        Problem::Sigmoid(s) => s.gamma,
-        Problem::Softmax(s) => s.gamma,
+        Problem::Sigmoid(s) => match &s.objective {
+            Objective::FocalStar { .. } => 0.0,
+            Objective::Asymmetric { gamma_negative, .. } => s.gamma.max(*gamma_negative),
+            Objective::PerClassFocal { class_gamma } => largest(class_gamma),
+            _ => s.gamma,
+        },
+        Problem::Softmax(s) => s.class_gamma.as_deref().map_or(s.gamma, largest),
+    }
+}
+
+/// The first values of a long array.
+fn first<V: Copy>(values: &[V]) -> &[V] {
+    &values[..values.len().min(12)]
+}
+
+fn objective_summary(objective: &Objective) -> String {
+    match objective {
+        Objective::PerClassFocal { class_gamma } => {
+            format!(
+                "per-class focal γ {:?} ({})",
+                first(class_gamma),
+                class_gamma.len()
+            )
+        }
+        other => format!("{other:?}"),
     }
 }
 
@@ -29,7 +58,8 @@ pub fn summary(case: &Case) -> String {
     };
     match &case.problem {
         Problem::Sigmoid(s) => format!(
-            "sigmoid {dtype} {:?} {} targets {} weights {:?} γ {:e} α {:?} ls {:e} {:?} normalizer {:?} skew {}",
+            "sigmoid {dtype} {} {:?} {} targets {} weights {:?} γ {:e} α {:?} ls {:e} {:?} normalizer {:?} skew {}",
+            objective_summary(&s.objective),
             s.mode,
             head(&s.logits),
             match &s.targets {
@@ -49,7 +79,7 @@ pub fn summary(case: &Case) -> String {
             s.output_skew,
         ),
         Problem::Softmax(s) => format!(
-            "softmax {dtype} [{}, {}, {}] {} targets {:?} grad {} γ {:e} α {:?} ls {:e} {:?} normalizer {:?} ignore {} skew {}",
+            "softmax {dtype} [{}, {}, {}] {} targets {:?} grad {} γ {:e} class γ {:?} ε {:e} α {:?} ls {:e} {:?} normalizer {:?} ignore {} skew {}",
             s.batch,
             s.classes,
             s.spatial,
@@ -57,6 +87,10 @@ pub fn summary(case: &Case) -> String {
             &s.targets[..s.targets.len().min(12)],
             s.grad,
             s.gamma,
+            s.class_gamma
+                .as_deref()
+                .map(|g| format!("{:?} ({})", first(g), g.len())),
+            s.epsilon,
             match &s.alpha {
                 focal_loss::SoftmaxAlpha::PerClass(v) =>
                     format!("per class {:?}", &v[..v.len().min(12)]),
@@ -135,8 +169,34 @@ fn rounded<T: Float>(values: &[f64]) -> Vec<f64> {
     values.iter().map(|&v| round::<T>(v)).collect()
 }
 
-/// The term scales of a sigmoid case's gradient and Hessian at `logits`.
-fn sigmoid_scales<T: Float>(s: &Sigmoid, logits: &[f64]) -> (Vec<f64>, Vec<f64>) {
+/// The term scales `[loss, grad, hess]` of one element of a sigmoid case's objective at
+/// logit `x`, smoothed target `y` and (class-index targets) column `class`.
+fn element_scales(s: &Sigmoid, x: f64, y: f64, class: Option<usize>) -> [f64; 3] {
+    let (gamma, alpha) = (s.gamma, s.alpha);
+    match &s.objective {
+        Objective::Focal => tolerance::focal_scales(x, y, gamma, alpha),
+        // Products of positive factors: nothing cancels.
+        Objective::FocalStar { .. } => [0.0; 3],
+        Objective::Poly1Focal { epsilon } => {
+            tolerance::poly1_focal_scales(x, y, gamma, alpha, *epsilon)
+        }
+        Objective::QualityFocal => tolerance::quality_focal_scales(x, y, gamma),
+        Objective::Varifocal { alpha } => tolerance::varifocal_scales(x, y, *alpha, gamma),
+        Objective::Asymmetric {
+            gamma_negative,
+            margin,
+        } => tolerance::asymmetric_scales(x, y, gamma, *gamma_negative, *margin),
+        Objective::ReducedFocal { threshold } => {
+            tolerance::reduced_focal_scales(x, y, gamma, *threshold, alpha)
+        }
+        Objective::PerClassFocal { class_gamma } => {
+            tolerance::focal_scales(x, y, class_gamma[class.unwrap_or(0)], alpha)
+        }
+    }
+}
+
+/// The term scales `[loss, grad, hess]` of a sigmoid case's outputs at `logits`.
+fn sigmoid_scales<T: Float>(s: &Sigmoid, logits: &[f64]) -> [Vec<f64>; 3] {
     let soft: Vec<f64> = match &s.targets {
         Targets::Soft(y) => rounded::<T>(y),
         _ => Vec::new(),
@@ -150,11 +210,20 @@ fn sigmoid_scales<T: Float>(s: &Sigmoid, logits: &[f64]) -> (Vec<f64>, Vec<f64>)
         },
     };
     let weights = s.weights.as_deref().map(rounded::<T>);
-    let mut options = calls::sigmoid_options(s);
-    if matches!(s.mode, SigmoidMode::GradHess { .. }) {
-        options = options.reduction(Reduction::None).normalizer(None);
-    }
-    tolerance::sigmoid_scales(logits, &targets, weights.as_deref(), &options)
+    // The per-element call has no reduction.
+    let grad_hess = matches!(s.mode, SigmoidMode::GradHess { .. });
+    let call = tolerance::SigmoidCall {
+        reduction: if grad_hess {
+            Reduction::None
+        } else {
+            s.reduction
+        },
+        normalizer: s.normalizer.filter(|_| !grad_hess),
+        label_smoothing: s.label_smoothing,
+    };
+    tolerance::sigmoid_call_scales(logits, &targets, weights.as_deref(), call, |x, y, class| {
+        element_scales(s, x, y, class)
+    })
 }
 
 /// Which elements of a sigmoid case count (are not ignored).
@@ -167,22 +236,17 @@ fn sigmoid_counted(s: &Sigmoid) -> Vec<bool> {
     }
 }
 
-fn compare(
-    case: &Case,
-    what: &str,
-    got: &Outputs,
-    want: &Outputs,
-    grad_scale: &[f64],
-    hess_scale: &[f64],
-) {
+/// The outputs of a call against the reference's, under the contract with the term scales
+/// `[loss, grad, hess]`.
+fn compare(case: &Case, what: &str, got: &Outputs, want: &Outputs, scales: &[Vec<f64>; 3]) {
     let single = case.single;
     let gamma = gamma_of(case);
-    let zeros = vec![0.0; got.loss.len()];
+    let [loss_scale, grad_scale, hess_scale] = scales;
     let result = tolerance::check(
         &format!("{what} loss"),
         &got.loss,
         &want.loss,
-        &zeros,
+        loss_scale,
         single,
         gamma,
     )
@@ -238,7 +302,7 @@ fn nan_only_from_nan_logits(
 fn sigmoid_agrees<T: Float>(case: &Case, s: &Sigmoid, got: &Outputs) {
     let logits = rounded::<T>(&s.logits);
     let want = calls::sigmoid_reference::<T>(s, &logits);
-    let (grad_scale, hess_scale) = sigmoid_scales::<T>(s, &logits);
+    let scales = sigmoid_scales::<T>(s, &logits);
     let counted = sigmoid_counted(s);
     let element_nan: Vec<bool> = logits
         .iter()
@@ -253,14 +317,7 @@ fn sigmoid_agrees<T: Float>(case: &Case, s: &Sigmoid, got: &Outputs) {
         };
     nan_only_from_nan_logits(case, "reference", &want, &element_nan, &loss_nan);
     nan_only_from_nan_logits(case, "kernel", got, &element_nan, &loss_nan);
-    compare(
-        case,
-        "kernel vs reference",
-        got,
-        &want,
-        &grad_scale,
-        &hess_scale,
-    );
+    compare(case, "kernel vs reference", got, &want, &scales);
     if logits.iter().any(|x| x.is_infinite()) {
         let at = |magnitude: f64| finite_in_place_of_infinite(&logits, magnitude);
         let max = T::MAX.to_f64();
@@ -269,8 +326,7 @@ fn sigmoid_agrees<T: Float>(case: &Case, s: &Sigmoid, got: &Outputs) {
             &calls::sigmoid_reference::<T>(s, &far),
             &calls::sigmoid_reference::<T>(s, &at(max / 2.0)),
         );
-        let (grad_scale, hess_scale) = sigmoid_scales::<T>(s, &far);
-        compare_limits(case, got, &limit, &grad_scale, &hess_scale);
+        compare_limits(case, got, &limit, &sigmoid_scales::<T>(s, &far));
     }
 }
 
@@ -319,13 +375,8 @@ fn limits(at_max: &Outputs, at_half: &Outputs) -> Outputs {
     }
 }
 
-fn compare_limits(
-    case: &Case,
-    got: &Outputs,
-    limit: &Outputs,
-    grad_scale: &[f64],
-    hess_scale: &[f64],
-) {
+fn compare_limits(case: &Case, got: &Outputs, limit: &Outputs, scales: &[Vec<f64>; 3]) {
+    let [loss_scale, grad_scale, hess_scale] = scales;
     let (tolerance, tiny) = tolerance::contract(case.single, gamma_of(case));
     let check = |what: &str, got: &[f64], want: &[f64], scale: &[f64]| {
         for (i, (&g, &w)) in got.iter().zip(want).enumerate() {
@@ -340,7 +391,7 @@ fn compare_limits(
             );
         }
     };
-    check("loss", &got.loss, &limit.loss, &[]);
+    check("loss", &got.loss, &limit.loss, loss_scale);
     check("grad", &got.grad, &limit.grad, grad_scale);
     check("hess", &got.hess, &limit.hess, hess_scale);
 }
@@ -357,21 +408,32 @@ fn softmax_divisor(s: &Softmax) -> f64 {
 fn softmax_agrees<T: Float>(case: &Case, s: &Softmax, got: &Outputs) {
     let logits = rounded::<T>(&s.logits);
     let want = calls::softmax_reference::<T>(s, &logits);
-    let logits_64: Vec<f64> = logits.iter().map(|v| v.to_f64()).collect();
-    let scale_at = |want_grad: &[f64]| {
-        tolerance::softmax_grad_scales(
-            &logits_64,
-            want_grad,
+    let shape = SoftmaxShape::channels_first(s.batch, s.classes, s.spatial);
+    let options = calls::softmax_options(s);
+    // The term scales [loss, grad, hess]: the loss's at `loss_logits`, the gradient's at the
+    // case's logits (rows with infinite ones have a bound of their own there) and the
+    // reference's gradient `want_grad`.
+    let scales_at = |loss_logits: &[f64], want_grad: &[f64]| {
+        let loss = tolerance::softmax_loss_scales(
+            loss_logits,
             &s.targets,
-            SoftmaxShape::channels_first(s.batch, s.classes, s.spatial),
-            &calls::softmax_options(s),
+            shape,
+            &options,
             softmax_divisor(s),
-        )
-    };
-    let grad_scale = if s.grad {
-        scale_at(&want.grad)
-    } else {
-        Vec::new()
+        );
+        let grad = if s.grad {
+            tolerance::softmax_grad_scales(
+                &logits,
+                want_grad,
+                &s.targets,
+                shape,
+                &options,
+                softmax_divisor(s),
+            )
+        } else {
+            Vec::new()
+        };
+        [loss, grad, Vec::new()]
     };
     // A position sees a NaN when one of its row's logits is NaN.
     let positions = s.batch * s.spatial;
@@ -396,18 +458,20 @@ fn softmax_agrees<T: Float>(case: &Case, s: &Softmax, got: &Outputs) {
     let element_nan = if s.grad { element_nan } else { Vec::new() };
     nan_only_from_nan_logits(case, "reference", &want, &element_nan, &loss_nan);
     nan_only_from_nan_logits(case, "kernel", got, &element_nan, &loss_nan);
-    compare(case, "kernel vs reference", got, &want, &grad_scale, &[]);
+    compare(
+        case,
+        "kernel vs reference",
+        got,
+        &want,
+        &scales_at(&logits, &want.grad),
+    );
     if logits.iter().any(|x| x.is_infinite()) {
         let at = |magnitude: f64| finite_in_place_of_infinite(&logits, magnitude);
         let max = T::MAX.to_f64();
-        let far = calls::softmax_reference::<T>(s, &at(max));
+        let far_logits = at(max);
+        let far = calls::softmax_reference::<T>(s, &far_logits);
         let limit = limits(&far, &calls::softmax_reference::<T>(s, &at(max / 2.0)));
-        let grad_scale = if s.grad {
-            scale_at(&far.grad)
-        } else {
-            Vec::new()
-        };
-        compare_limits(case, got, &limit, &grad_scale, &[]);
+        compare_limits(case, got, &limit, &scales_at(&far_logits, &far.grad));
     }
 }
 
@@ -495,24 +559,40 @@ mod tests {
     use super::*;
     use crate::input::{decode, encode};
 
-    /// Seeds encode back to what they say.
-    #[test]
-    fn encode_then_decode() {
-        let case = Case {
+    fn sigmoid_case(targets: Targets, objective: Objective) -> Case {
+        Case {
             single: false,
             problem: Problem::Sigmoid(Sigmoid {
                 logits: vec![0.5, f64::INFINITY, -3.0],
-                targets: Targets::Soft(vec![0.0, 0.3, 1.0]),
+                targets,
                 weights: Some(vec![1.0, 0.0, 2.5]),
                 gamma: 2.0,
                 alpha: Some(0.25),
-                label_smoothing: 0.1,
+                label_smoothing: 0.0,
                 reduction: Reduction::Sum,
                 normalizer: None,
                 mode: SigmoidMode::LossGrad,
                 output_skew: 0,
+                objective,
             }),
-        };
+        }
+    }
+
+    /// Runs a case through every target (the C ABI as a plain call and with NULL logits).
+    fn run_targets(case: &Case) {
+        kernels_vs_reference(&encode(case));
+        levels_agree(&encode(case));
+        crate::cabi::c_abi(&[&[0u8, 0][..], &encode(case)].concat());
+        crate::cabi::c_abi(&[&[1u8, 1, 0][..], &encode(case)].concat());
+    }
+
+    /// Seeds encode back to what they say.
+    #[test]
+    fn encode_then_decode() {
+        let mut case = sigmoid_case(Targets::Soft(vec![0.0, 0.3, 1.0]), Objective::Focal);
+        if let Problem::Sigmoid(s) = &mut case.problem {
+            s.label_smoothing = 0.1;
+        }
         assert_eq!(decode(&encode(&case)), case);
         let case = Case {
             single: true,
@@ -530,13 +610,66 @@ mod tests {
                 ignore_index: -100,
                 grad: true,
                 output_skew: 0,
+                class_gamma: None,
+                epsilon: 0.0,
             }),
         };
         assert_eq!(decode(&encode(&case)), case);
-        kernels_vs_reference(&encode(&case));
-        levels_agree(&encode(&case));
-        // A plain C call (no departure), then the same call with NULL logits.
-        crate::cabi::c_abi(&[&[0u8, 0][..], &encode(&case)].concat());
-        crate::cabi::c_abi(&[&[1u8, 1, 0][..], &encode(&case)].concat());
+        run_targets(&case);
+        // The softmax family: per-class γ and poly-1, alone and together.
+        for (class_gamma, epsilon) in [
+            (Some(vec![0.0, 1.5, 4.0]), 0.0),
+            (None, -1.0),
+            (Some(vec![2.0, 0.5, 3.0]), 1.0),
+        ] {
+            let mut case = case.clone();
+            if let Problem::Softmax(s) = &mut case.problem {
+                s.class_gamma = class_gamma;
+                s.epsilon = epsilon;
+            }
+            assert_eq!(decode(&encode(&case)), case);
+            run_targets(&case);
+        }
+    }
+
+    /// Every objective of the sigmoid family encodes back to itself and passes every target.
+    #[test]
+    fn every_sigmoid_objective() {
+        let labels = Targets::Labels(vec![1, 0, 1]);
+        let classes = Targets::Classes {
+            targets: vec![2],
+            classes: 3,
+        };
+        let soft = Targets::Soft(vec![0.0, 0.3, 1.0]);
+        for (targets, objective) in [
+            (soft.clone(), Objective::Focal),
+            (soft.clone(), Objective::FocalStar { beta: 0.5 }),
+            (soft.clone(), Objective::Poly1Focal { epsilon: -1.0 }),
+            (soft.clone(), Objective::QualityFocal),
+            (soft.clone(), Objective::Varifocal { alpha: 0.75 }),
+            (
+                soft,
+                Objective::Asymmetric {
+                    gamma_negative: 4.0,
+                    margin: 0.05,
+                },
+            ),
+            (labels, Objective::ReducedFocal { threshold: 0.3 }),
+            (
+                classes,
+                Objective::PerClassFocal {
+                    class_gamma: vec![0.5, 2.0, 1.0],
+                },
+            ),
+        ] {
+            let case = sigmoid_case(targets, objective);
+            assert_eq!(decode(&encode(&case)), case);
+            run_targets(&case);
+            let mut grad_hess = case.clone();
+            if let Problem::Sigmoid(s) = &mut grad_hess.problem {
+                s.mode = SigmoidMode::GradHess { floor: Some(1e-6) };
+            }
+            run_targets(&grad_hess);
+        }
     }
 }

@@ -204,6 +204,29 @@ pub enum SigmoidMode {
     GradHess { floor: Option<f64> },
 }
 
+/// The objective of a sigmoid call: which options type of the focal family it passes. Like
+/// the C options struct, the objectives share the case's `gamma` and `alpha` where they have
+/// such a parameter; the others are their own.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Objective {
+    /// `SigmoidFocalOptions`: γ, α.
+    Focal,
+    /// `FocalStarOptions`: γ (> 0), α, and the shift β.
+    FocalStar { beta: f64 },
+    /// `Poly1FocalOptions`: γ, α, and ε.
+    Poly1Focal { epsilon: f64 },
+    /// `QualityFocalOptions`: the case's γ is β (α not used).
+    QualityFocal,
+    /// `VarifocalOptions`: γ, and its own α (not optional there).
+    Varifocal { alpha: f64 },
+    /// `AsymmetricOptions`: the case's γ is γ₊ (α not used).
+    Asymmetric { gamma_negative: f64, margin: f64 },
+    /// `ReducedFocalOptions`: γ, α, and the threshold.
+    ReducedFocal { threshold: f64 },
+    /// `PerClassFocalOptions`: α, and one γ per class (the case's γ not used).
+    PerClassFocal { class_gamma: Vec<f64> },
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Sigmoid {
     pub logits: Vec<f64>,
@@ -217,6 +240,7 @@ pub struct Sigmoid {
     pub mode: SigmoidMode,
     /// Added to the length of the first output buffer (0: the right length).
     pub output_skew: i8,
+    pub objective: Objective,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -235,6 +259,10 @@ pub struct Softmax {
     /// Whether the gradient is asked for too.
     pub grad: bool,
     pub output_skew: i8,
+    /// Per-class γ (of any length: one per class is valid).
+    pub class_gamma: Option<Vec<f64>>,
+    /// Poly-1's ε (0: the focal loss).
+    pub epsilon: f64,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -334,8 +362,168 @@ fn classes(r: &mut Reader<'_>) -> usize {
         160..=223 => 16 + usize::from(r.u8()),
         224..=253 => usize::from(r.u8() % 3),
         254 => 80,
-        // Rows longer than 2^24: class indices that f32 cannot all represent.
-        _ => (1 << 24) + usize::from(r.u8() % 5),
+        // Rows longer than a chunk: one sample per chunk, and chunks longer than CHUNK.
+        // (Rows beyond 2^24 classes, whose indices f32 cannot all represent, are a test in
+        // tests/fuzz_regressions.rs: one call of 2^24 logits takes minutes under the
+        // fuzzers' instrumentation.)
+        _ => CHUNK + usize::from(r.u16()),
+    }
+}
+
+/// γ of an array of them (per class): valid values, or, now and then for the whole array,
+/// [`gamma`]'s (some invalid).
+fn class_gamma(r: &mut Reader<'_>, classes: usize) -> Vec<f64> {
+    let count = match r.u8() {
+        255 => classes + 1,
+        254 => classes.saturating_sub(1),
+        253 => usize::from(r.u8() % 70),
+        _ => classes,
+    };
+    let any = r.u8() >= 224;
+    r.values(count.min(1 << 25), |r| {
+        if any {
+            gamma(r)
+        } else {
+            match r.u8() {
+                0..=63 => 2.0,
+                64..=127 => f64::from(r.u8() % 4),
+                _ => f64::from(r.u16()) / 65535.0 * 8.0,
+            }
+        }
+    })
+}
+
+/// A parameter that takes any finite value (FL*'s β, poly-1's ε): `usual` most of the time,
+/// ordinary values of either sign, values beyond `f32` or huge, and any bits.
+fn any_finite(r: &mut Reader<'_>, usual: f64) -> f64 {
+    match r.u8() {
+        0..=63 => usual,
+        64..=95 => -usual,
+        96..=191 => (f64::from(r.u16()) / 65535.0 * 2.0 - 1.0) * 8.0,
+        192..=223 => {
+            [0.0, 1e30, 1e39, -1e39, 1e300, -1e-300, 40.0, -700.0][usize::from(r.u8()) % 8]
+        }
+        _ => r.real(),
+    }
+}
+
+/// ASL's margin, in [0, 1) and 0 or a normal number of the element type: the default, 0,
+/// ordinary values, and values at and beyond the edges.
+fn margin(r: &mut Reader<'_>) -> f64 {
+    match r.u8() {
+        0..=95 => 0.05,
+        96..=127 => 0.0,
+        128..=223 => f64::from(r.u16()) / 65535.0 * 0.5,
+        224..=239 => [
+            0.999999,
+            1.0,
+            1e-40,
+            1e-310,
+            -0.0,
+            f64::from(f32::MIN_POSITIVE),
+            -0.1,
+            0.5,
+        ][usize::from(r.u8()) % 8],
+        _ => r.real(),
+    }
+}
+
+/// The reduced focal loss's threshold, in (0, 1] with `th^−γ` finite in the element type.
+fn threshold(r: &mut Reader<'_>) -> f64 {
+    match r.u8() {
+        0..=95 => 0.5,
+        96..=127 => 1.0,
+        128..=223 => f64::from(r.u16()) / 65535.0,
+        224..=239 => [1e-4, 1e-30, 0.999999, 1e-300, 0.3, 1.5, 0.0, 0.05][usize::from(r.u8()) % 8],
+        _ => r.real(),
+    }
+}
+
+/// The objective of a sigmoid case, read after everything else: a byte past the end of the
+/// data (0) is the focal loss, so inputs written before the family decode as they did. The
+/// low 3 bits choose the objective; unless bits 3–4 are 0, the case is first fitted to it
+/// ([`fit`]), so that most cases of an objective are ones it takes.
+fn sigmoid_objective(
+    r: &mut Reader<'_>,
+    targets: &mut Targets,
+    label_smoothing: &mut f64,
+) -> Objective {
+    let tag = r.u8();
+    let mut objective = match tag % 8 {
+        0 => Objective::Focal,
+        1 => Objective::FocalStar {
+            beta: any_finite(r, 0.0),
+        },
+        2 => Objective::Poly1Focal {
+            epsilon: any_finite(r, 1.0),
+        },
+        3 => Objective::QualityFocal,
+        4 => Objective::Varifocal {
+            alpha: match r.u8() {
+                0..=127 => 0.75,
+                _ => r.unit(),
+            },
+        },
+        5 => Objective::Asymmetric {
+            gamma_negative: gamma(r),
+            margin: margin(r),
+        },
+        6 => Objective::ReducedFocal {
+            threshold: threshold(r),
+        },
+        // Its values once the targets (and so the classes) are fitted.
+        _ => Objective::PerClassFocal {
+            class_gamma: Vec::new(),
+        },
+    };
+    if tag & 24 != 0 {
+        fit(&objective, targets, label_smoothing);
+    }
+    if let Objective::PerClassFocal { class_gamma } = &mut objective {
+        let classes = match targets {
+            Targets::Classes { classes, .. } => *classes,
+            _ => 1,
+        };
+        *class_gamma = self::class_gamma(r, classes);
+    }
+    objective
+}
+
+/// Fits a case to what its objective takes: hard targets and no smoothing for the reduced
+/// focal loss, no smoothing for the varifocal loss, class indices for per-class γ (labels
+/// and rounded soft targets as a head of one class).
+fn fit(objective: &Objective, targets: &mut Targets, label_smoothing: &mut f64) {
+    let hard = |y: &[f64]| y.iter().map(|&v| u8::from(v >= 0.5)).collect::<Vec<u8>>();
+    match objective {
+        Objective::Varifocal { .. } => *label_smoothing = 0.0,
+        Objective::ReducedFocal { .. } => {
+            *label_smoothing = 0.0;
+            if let Targets::Soft(y) = targets {
+                *targets = Targets::Labels(hard(y));
+            }
+        }
+        Objective::PerClassFocal { .. } => match targets {
+            Targets::Soft(y) => *targets = labels_as_classes(&hard(y)),
+            Targets::Labels(y) => *targets = labels_as_classes(y),
+            Targets::Classes { .. } => {}
+        },
+        _ => {}
+    }
+}
+
+/// Labels as the class indices of a head of one class: 1 is class 0, 0 background (1), and
+/// anything else (an invalid label) stays out of range.
+fn labels_as_classes(labels: &[u8]) -> Targets {
+    Targets::Classes {
+        targets: labels
+            .iter()
+            .map(|&y| match y {
+                0 => 1,
+                1 => 0,
+                other => i32::from(other),
+            })
+            .collect(),
+        classes: 1,
     }
 }
 
@@ -358,7 +546,7 @@ pub fn decode_from(r: &mut Reader<'_>) -> Case {
 
 fn sigmoid(r: &mut Reader<'_>) -> Sigmoid {
     let form = r.u8() % 3;
-    let (n, targets) = match form {
+    let (n, mut targets) = match form {
         0 => {
             let n = r.length();
             (n, Targets::Soft(r.values(n, Reader::unit)))
@@ -373,7 +561,7 @@ fn sigmoid(r: &mut Reader<'_>) -> Sigmoid {
         }
         _ => {
             let classes = classes(r);
-            let rows = if classes > 1 << 20 {
+            let rows = if classes > CHUNK {
                 usize::from(r.u8() % 2)
             } else {
                 r.length() / classes.max(1)
@@ -398,7 +586,7 @@ fn sigmoid(r: &mut Reader<'_>) -> Sigmoid {
     };
     let gamma = gamma(r);
     let alpha = option(r, |r| r.unit());
-    let label_smoothing = label_smoothing(r);
+    let mut label_smoothing = label_smoothing(r);
     let reduction = reduction(r);
     let normalizer = normalizer(r);
     let mode = match r.u8() % 3 {
@@ -412,6 +600,8 @@ fn sigmoid(r: &mut Reader<'_>) -> Sigmoid {
             },
         },
     };
+    let output_skew = output_skew(r);
+    let objective = sigmoid_objective(r, &mut targets, &mut label_smoothing);
     Sigmoid {
         logits,
         targets,
@@ -422,13 +612,14 @@ fn sigmoid(r: &mut Reader<'_>) -> Sigmoid {
         reduction,
         normalizer,
         mode,
-        output_skew: output_skew(r),
+        output_skew,
+        objective,
     }
 }
 
 fn softmax(r: &mut Reader<'_>) -> Softmax {
     let classes = classes(r);
-    let huge = classes > 1 << 20;
+    let huge = classes > CHUNK;
     let spatial = match r.u8() {
         0..=127 => 1,
         128..=239 => 1 + usize::from(r.u8() % 9),
@@ -476,6 +667,18 @@ fn softmax(r: &mut Reader<'_>) -> Softmax {
         }
     };
     let label_smoothing = if huge { 0.0 } else { label_smoothing(r) };
+    let reduction = reduction(r);
+    let normalizer = normalizer(r);
+    let grad = r.u8() % 2 == 1;
+    let output_skew = output_skew(r);
+    // The family's options, read last (a byte past the end, 0: neither).
+    let family = r.u8();
+    let class_gamma = (family & 1 != 0).then(|| class_gamma(r, classes));
+    let epsilon = if family & 2 != 0 {
+        any_finite(r, 1.0)
+    } else {
+        0.0
+    };
     Softmax {
         logits,
         targets,
@@ -485,11 +688,13 @@ fn softmax(r: &mut Reader<'_>) -> Softmax {
         gamma,
         alpha,
         label_smoothing,
-        reduction: reduction(r),
-        normalizer: normalizer(r),
+        reduction,
+        normalizer,
         ignore_index,
-        grad: r.u8() % 2 == 1,
-        output_skew: output_skew(r),
+        grad,
+        output_skew,
+        class_gamma,
+        epsilon,
     }
 }
 
@@ -585,6 +790,59 @@ fn encode_sigmoid(w: &mut Writer, s: &Sigmoid) {
         }
     }
     w.u8(0);
+    encode_objective(w, &s.objective);
+}
+
+/// The objective as [`sigmoid_objective`] reads it, not fitted (the case is written as it
+/// is); nothing for the focal loss, which a missing byte gives.
+fn encode_objective(w: &mut Writer, objective: &Objective) {
+    let raw = |w: &mut Writer, v: f64| {
+        w.u8(255);
+        w.real(v);
+    };
+    match objective {
+        Objective::Focal => {}
+        Objective::FocalStar { beta } => {
+            w.u8(1);
+            raw(w, *beta);
+        }
+        Objective::Poly1Focal { epsilon } => {
+            w.u8(2);
+            raw(w, *epsilon);
+        }
+        Objective::QualityFocal => w.u8(3),
+        Objective::Varifocal { alpha } => {
+            w.u8(4);
+            w.u8(255);
+            w.unit(*alpha);
+        }
+        Objective::Asymmetric {
+            gamma_negative,
+            margin,
+        } => {
+            w.u8(5);
+            raw(w, *gamma_negative);
+            raw(w, *margin);
+        }
+        Objective::ReducedFocal { threshold } => {
+            w.u8(6);
+            raw(w, *threshold);
+        }
+        Objective::PerClassFocal { class_gamma } => {
+            w.u8(7);
+            encode_class_gamma(w, class_gamma);
+        }
+    }
+}
+
+/// Per-class γ of one value per class (the count [`class_gamma`] reads by default).
+fn encode_class_gamma(w: &mut Writer, values: &[f64]) {
+    w.u8(0);
+    w.u8(255);
+    encode_values(w, values, |w, v| {
+        w.u8(255);
+        w.real(v);
+    });
 }
 
 fn encode_normalizer(w: &mut Writer, normalizer: Option<f64>) {
@@ -646,4 +904,15 @@ fn encode_softmax(w: &mut Writer, s: &Softmax) {
     encode_normalizer(w, s.normalizer);
     w.u8(u8::from(s.grad));
     w.u8(0);
+    let family = u8::from(s.class_gamma.is_some()) | (u8::from(s.epsilon != 0.0) << 1);
+    if family != 0 {
+        w.u8(family);
+    }
+    if let Some(values) = &s.class_gamma {
+        encode_class_gamma(w, values);
+    }
+    if s.epsilon != 0.0 {
+        w.u8(255);
+        w.real(s.epsilon);
+    }
 }

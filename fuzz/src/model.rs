@@ -2,12 +2,20 @@
 //! validation: the set of errors that apply to a case (a call with several problems may name
 //! any one of them; a call with none must succeed).
 
-use crate::input::{Sigmoid, SigmoidMode, Softmax, Targets};
+use crate::input::{Objective, Sigmoid, SigmoidMode, Softmax, Targets};
 use focal_loss::{Float, FocalError, Reduction, SoftmaxAlpha};
 
-/// The name of an error's variant (`"other"` for a variant this model does not know).
+/// The name of an error's variant (`"other"` for a variant this model does not know); an
+/// out-of-range parameter of the family is named by the parameter (the first word of its
+/// name: `"margin"`, `"label_smoothing"`).
 pub fn error_name(error: &FocalError) -> &'static str {
     match error {
+        FocalError::InvalidParameter { name, .. } => {
+            name.split_whitespace().next().unwrap_or_default()
+        }
+        FocalError::ClassGammaLength { .. } => "ClassGammaLength",
+        FocalError::InvalidClassGamma { .. } => "InvalidClassGamma",
+        FocalError::UnsupportedTargets { .. } => "UnsupportedTargets",
         FocalError::LengthMismatch { .. } => "LengthMismatch",
         FocalError::OutputLength { .. } => "OutputLength",
         FocalError::EmptyDimension { .. } => "EmptyDimension",
@@ -39,17 +47,17 @@ fn finite_non_negative(v: f64) -> bool {
     v.is_finite() && v >= 0.0
 }
 
+/// γ ∈ [0, 10⁴] (the documented range).
+fn gamma_in_range(gamma: f64) -> bool {
+    (0.0..=1e4).contains(&gamma)
+}
+
 fn options<T: Float>(
     errors: &mut Vec<&'static str>,
-    gamma: f64,
     label_smoothing: f64,
     reduction: Option<Reduction>,
     normalizer: Option<f64>,
 ) {
-    // γ ∈ [0, 10⁴] (the documented range).
-    if !(0.0..=1e4).contains(&gamma) {
-        errors.push("InvalidGamma");
-    }
     if !(0.0..1.0).contains(&label_smoothing) {
         errors.push("InvalidLabelSmoothing");
     }
@@ -95,6 +103,103 @@ fn smoothing_share<T: Float>(errors: &mut Vec<&'static str>, ls: f64, share: f64
     }
 }
 
+/// A parameter that takes any value finite in `T` (FL*'s β, poly-1's ε).
+fn finite_in<T: Float>(errors: &mut Vec<&'static str>, name: &'static str, value: f64) {
+    if !round::<T>(value).is_finite() {
+        errors.push(name);
+    }
+}
+
+/// One γ per class, each in [0, 10⁴].
+fn class_gamma(errors: &mut Vec<&'static str>, gamma: &[f64], classes: Option<usize>) {
+    if classes.is_some_and(|c| gamma.len() != c) {
+        errors.push("ClassGammaLength");
+    }
+    if !gamma.iter().all(|&g| gamma_in_range(g)) {
+        errors.push("InvalidClassGamma");
+    }
+}
+
+/// The errors of a sigmoid case's objective and its parameters (the options types' and the
+/// README's documentation), including the target forms and smoothing it refuses.
+fn objective<T: Float>(errors: &mut Vec<&'static str>, s: &Sigmoid) {
+    let (gamma, alpha) = (s.gamma, s.alpha);
+    let gamma_error = |errors: &mut Vec<&'static str>, name: &'static str| {
+        if !gamma_in_range(gamma) {
+            errors.push(name);
+        }
+    };
+    // A loss defined by exact targets: label smoothing is refused (as the parameter).
+    let no_smoothing = |errors: &mut Vec<&'static str>| {
+        if s.label_smoothing != 0.0 {
+            errors.push("label_smoothing");
+        }
+    };
+    match &s.objective {
+        Objective::Focal => {
+            gamma_error(errors, "InvalidGamma");
+            self::alpha::<T>(errors, alpha);
+        }
+        Objective::FocalStar { beta } => {
+            // FL* divides by γ: 0 is refused too.
+            if gamma == 0.0 || !gamma_in_range(gamma) {
+                errors.push("InvalidGamma");
+            }
+            finite_in::<T>(errors, "beta", *beta);
+            self::alpha::<T>(errors, alpha);
+        }
+        Objective::Poly1Focal { epsilon } => {
+            gamma_error(errors, "InvalidGamma");
+            self::alpha::<T>(errors, alpha);
+            finite_in::<T>(errors, "epsilon", *epsilon);
+        }
+        Objective::QualityFocal => gamma_error(errors, "beta"),
+        Objective::Varifocal { alpha } => {
+            gamma_error(errors, "InvalidGamma");
+            self::alpha::<T>(errors, Some(*alpha));
+            no_smoothing(errors);
+        }
+        Objective::Asymmetric {
+            gamma_negative,
+            margin,
+        } => {
+            gamma_error(errors, "gamma_positive");
+            if !gamma_in_range(*gamma_negative) {
+                errors.push("gamma_negative");
+            }
+            // In [0, 1), and 0 or a normal number of T (a smaller one rounds away).
+            if !((0.0..1.0).contains(margin) && zero_or_normal::<T>(*margin)) {
+                errors.push("margin");
+            }
+        }
+        Objective::ReducedFocal { threshold } => {
+            gamma_error(errors, "InvalidGamma");
+            self::alpha::<T>(errors, alpha);
+            // In (0, 1], with th^−γ (the reduced branch's factor) finite in T.
+            let factor = round::<T>(threshold.powf(-gamma));
+            if !(*threshold > 0.0 && *threshold <= 1.0 && factor.is_finite()) {
+                errors.push("threshold");
+            }
+            no_smoothing(errors);
+            if matches!(s.targets, Targets::Soft(_)) {
+                errors.push("UnsupportedTargets");
+            }
+        }
+        Objective::PerClassFocal { class_gamma } => {
+            self::alpha::<T>(errors, alpha);
+            // Only class-index targets have classes (the others are refused).
+            let classes = match s.targets {
+                Targets::Classes { classes, .. } => Some(classes),
+                _ => {
+                    errors.push("UnsupportedTargets");
+                    None
+                }
+            };
+            self::class_gamma(errors, class_gamma, classes);
+        }
+    }
+}
+
 /// The errors that apply to a sigmoid call at element type `T`.
 pub fn sigmoid_errors<T: Float>(s: &Sigmoid) -> Vec<&'static str> {
     let mut errors = Vec::new();
@@ -102,14 +207,8 @@ pub fn sigmoid_errors<T: Float>(s: &Sigmoid) -> Vec<&'static str> {
     let grad_hess = matches!(s.mode, SigmoidMode::GradHess { .. });
     // The per-element call has no reduction, so no normaliser to check.
     let reduction = (!grad_hess).then_some(s.reduction);
-    options::<T>(
-        &mut errors,
-        s.gamma,
-        s.label_smoothing,
-        reduction,
-        s.normalizer,
-    );
-    alpha::<T>(&mut errors, s.alpha);
+    options::<T>(&mut errors, s.label_smoothing, reduction, s.normalizer);
+    objective::<T>(&mut errors, s);
     let n = s.logits.len();
     match &s.targets {
         Targets::Soft(y) => {
@@ -171,9 +270,15 @@ pub fn softmax_errors<T: Float>(s: &Softmax) -> Vec<&'static str> {
     if positions > 0 && s.classes == 0 {
         errors.push("EmptyDimension");
     }
+    if !gamma_in_range(s.gamma) {
+        errors.push("InvalidGamma");
+    }
+    if let Some(gamma) = &s.class_gamma {
+        class_gamma(&mut errors, gamma, Some(s.classes));
+    }
+    finite_in::<T>(&mut errors, "epsilon", s.epsilon);
     options::<T>(
         &mut errors,
-        s.gamma,
         s.label_smoothing,
         Some(s.reduction),
         s.normalizer,

@@ -120,29 +120,235 @@ pub fn sigmoid_scales(
     weights: Option<&[f64]>,
     options: &SigmoidFocalOptions,
 ) -> (Vec<f64>, Vec<f64>) {
-    let n = logits.len();
-    let count = match *targets {
-        SigmoidTargets::Classes { targets, classes } => {
-            targets.iter().filter(|&&t| t >= 0).count() * classes
-        }
-        _ => n,
+    let call = SigmoidCall {
+        reduction: options.reduction,
+        normalizer: options.normalizer,
+        label_smoothing: options.label_smoothing,
     };
-    let divisor = match (options.reduction, options.normalizer) {
+    let [_, grad, hess] = sigmoid_call_scales(logits, targets, weights, call, |x, y, _| {
+        focal_scales(x, y, options.gamma, options.alpha)
+    });
+    (grad, hess)
+}
+
+/// The driver's part of a sigmoid call, which every objective of the family shares.
+#[derive(Clone, Copy, Debug)]
+pub struct SigmoidCall {
+    pub reduction: Reduction,
+    pub normalizer: Option<f64>,
+    pub label_smoothing: f64,
+}
+
+/// The term scales of a whole sigmoid call of any objective (inputs as `f64`), from
+/// `element(x, y, class)`, the `[loss, grad, hess]` scales of one unweighted element at logit
+/// `x`, smoothed target `y` and (class-index targets) column `class`: the loss's (per element
+/// for [`Reduction::None`], else their sum divided like the loss), the gradient's of the
+/// returned loss (divided like it) and the per-element Hessian's, weights included.
+pub fn sigmoid_call_scales(
+    logits: &[f64],
+    targets: &SigmoidTargets<'_, f64>,
+    weights: Option<&[f64]>,
+    call: SigmoidCall,
+    element: impl Fn(f64, f64, Option<usize>) -> [f64; 3],
+) -> [Vec<f64>; 3] {
+    let n = logits.len();
+    let (columns, count) = match *targets {
+        SigmoidTargets::Classes { targets, classes } => (
+            Some(classes),
+            targets.iter().filter(|&&t| t >= 0).count() * classes,
+        ),
+        _ => (None, n),
+    };
+    let divisor = match (call.reduction, call.normalizer) {
         (Reduction::Mean, Some(v)) => v,
         (Reduction::Mean, None) if count > 0 => count as f64,
         _ => 1.0,
     };
-    let (mut grad, mut hess) = (vec![0.0; n], vec![0.0; n]);
+    let (mut loss, mut grad, mut hess) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
     for i in 0..n {
         if let Some(y) = reference::element_target(targets, i) {
-            let y = reference::smooth_binary_target(y, options.label_smoothing);
+            let y = reference::smooth_binary_target(y, call.label_smoothing);
             let w = weights.map_or(1.0, |w| w[i]);
-            let (g, h) = sigmoid_term_scales(logits[i], y, options.gamma, options.alpha);
+            let [l, g, h] = element(logits[i], y, columns.map(|c| i % c))
+                .map(|v| if v.is_finite() { v } else { 0.0 });
+            loss[i] = w * l;
             grad[i] = w * g / divisor;
             hess[i] = w * h;
         }
     }
-    (grad, hess)
+    let loss = match call.reduction {
+        Reduction::None => loss,
+        Reduction::Sum | Reduction::Mean => vec![loss.iter().sum::<f64>() / divisor],
+    };
+    [loss, grad, hess]
+}
+
+// The term scales `[loss, grad, hess]` of one unweighted element of each objective of the
+// sigmoid family, at logit `x` and smoothed target `y`: where terms cancel, a result is only
+// as accurate as they are large. (FL* has none that cancel: products of positive factors.)
+
+/// The focal loss (and, with γ_k, each column of the per-class focal loss): no loss terms
+/// that cancel.
+pub fn focal_scales(x: f64, y: f64, gamma: f64, alpha: Option<f64>) -> [f64; 3] {
+    let (grad, hess) = sigmoid_term_scales(x, y, gamma, alpha);
+    [0.0, grad, hess]
+}
+
+/// `q = 1 − p_t` with `|ℓ′|` and `|ℓ″|` (`ℓ = ln q`) in plain f64.
+fn q_and_slopes(x: f64, y: f64) -> (f64, f64, f64) {
+    let (p, q_of_x) = (reference::sigmoid(x), reference::sigmoid(-x));
+    let q = y * q_of_x + (1.0 - y) * p;
+    if q == 0.0 {
+        return (0.0, 0.0, 0.0);
+    }
+    let dl = (1.0 - 2.0 * y).abs() * p * q_of_x / q;
+    let d2l = dl * (y * q_of_x * q_of_x + (1.0 - y) * p * p) / q;
+    (q, dl, d2l)
+}
+
+/// Poly-1: the focal loss's scales plus the sizes of the ε terms (which cancel the focal
+/// terms for ε < 0).
+pub fn poly1_focal_scales(
+    x: f64,
+    y: f64,
+    gamma: f64,
+    alpha: Option<f64>,
+    epsilon: f64,
+) -> [f64; 3] {
+    if !x.is_finite() {
+        return [0.0; 3];
+    }
+    let focal = reference::sigmoid_focal_soft(x, y, gamma, alpha);
+    let (grad, hess) = sigmoid_term_scales(x, y, gamma, alpha);
+    let (q, dl, d2l) = q_and_slopes(x, y);
+    let k = gamma + 1.0;
+    let term = epsilon.abs() * q.powf(k);
+    [
+        focal.loss.abs() + term,
+        grad + term * k * dl,
+        hess + term * k * (k * dl * dl + d2l),
+    ]
+}
+
+/// QFL. Hard targets: the focal loss's (γ = β). Soft: the terms, and what an error of `d`
+/// the size of `sens = y·σ(−x) + (1−y)·σ(x)` (the terms `d` is formed from) moves them.
+pub fn quality_focal_scales(x: f64, y: f64, beta: f64) -> [f64; 3] {
+    let b = beta;
+    if y == 0.0 || y == 1.0 {
+        return focal_scales(x, y, b, None);
+    }
+    if !x.is_finite() {
+        return [0.0; 3];
+    }
+    let (p, q) = (reference::sigmoid(x), reference::sigmoid(-x));
+    let d = y * q - (1.0 - y) * p;
+    let a = d.abs();
+    let sens = y * q + (1.0 - y) * p;
+    let c = y * reference::softplus(-x) + (1.0 - y) * reference::softplus(x);
+    let pq = p * q;
+    let power = a.powf(b);
+    let (over_a, over_a2, over_a3) = (power / a, power / (a * a), power / (a * a * a));
+    let loss = c * power + c * b * over_a * sens;
+    let grad = a * power
+        + b * c * pq * over_a
+        + sens * ((b + 1.0) * power + (b - 1.0).abs() * b * c * pq * over_a2);
+    let hess = (2.0 * b + 1.0) * power * pq
+        + b * c * pq * over_a
+        + b * (b - 1.0).abs() * c * pq * pq * over_a2
+        + sens
+            * (b * (2.0 * b + 1.0) * pq * over_a
+                + b * (b - 1.0).abs() * c * pq * over_a2
+                + b * (b - 1.0).abs() * (b - 2.0).abs() * c * pq * pq * over_a3);
+    [loss, grad, hess]
+}
+
+/// VFL. Negatives: α times the focal loss's; positives: the two terms of
+/// `C′ = (1−y)·P − y·Q`.
+pub fn varifocal_scales(x: f64, y: f64, alpha: f64, gamma: f64) -> [f64; 3] {
+    if !x.is_finite() {
+        return [0.0; 3];
+    }
+    if y == 0.0 {
+        let (grad, hess) = sigmoid_term_scales(x, 0.0, gamma, None);
+        return [0.0, alpha * grad, alpha * hess];
+    }
+    let (p, q) = (reference::sigmoid(x), reference::sigmoid(-x));
+    [0.0, y * ((1.0 - y) * p + y * q), 0.0]
+}
+
+/// `[loss, grad, hess]` of the focal loss at a label (no α), with its terms' sizes.
+fn focal_half(x: f64, positive: bool, gamma: f64) -> [f64; 3] {
+    let value = reference::sigmoid_focal_hard(x, positive, gamma, None);
+    let y = if positive { 1.0 } else { 0.0 };
+    let (grad, hess) = sigmoid_term_scales(x, y, gamma, None);
+    [
+        value.loss.abs(),
+        value.grad.abs().max(grad),
+        value.hess.abs().max(hess),
+    ]
+}
+
+/// ASL: the halves' sizes mixed by the target (their gradients have opposite signs); for a
+/// margin, what an error of `p_m = p − m` the size of `p + m` moves (relative to `p_m`,
+/// `γ + 2` times in the gradient, `γ + 3` times in the Hessian).
+pub fn asymmetric_scales(
+    x: f64,
+    y: f64,
+    gamma_positive: f64,
+    gamma_negative: f64,
+    margin: f64,
+) -> [f64; 3] {
+    if !x.is_finite() {
+        return [0.0; 3];
+    }
+    let positive = focal_half(x, true, gamma_positive);
+    let negative = if margin == 0.0 {
+        focal_half(x, false, gamma_negative)
+    } else {
+        let (p, q) = (reference::sigmoid(x), reference::sigmoid(-x));
+        let p_m = p - margin;
+        if p_m <= 0.0 {
+            [0.0; 3]
+        } else {
+            let g = gamma_negative;
+            let power = p_m.powf(g);
+            let rho = -(-p_m).ln_1p();
+            let (pq, s) = (p * q, q + margin);
+            let k = pq / p_m;
+            let rho_k = rho / p_m * pq;
+            let condition = (p + margin) / p_m;
+            let grad = power * (g * rho_k + pq / s);
+            let hess = power
+                * (g * (g - 1.0).abs() * rho_k * k + 2.0 * g * k * pq / s + (pq / s).powi(2))
+                + grad * (q + p);
+            [
+                power * rho * (1.0 + (g + 1.0) * condition),
+                grad * (1.0 + (g + 2.0) * condition),
+                hess * (1.0 + (g + 3.0) * condition),
+            ]
+        }
+    };
+    core::array::from_fn(|i| y * positive[i] + (1.0 - y) * negative[i])
+}
+
+/// The reduced focal loss (hard targets): the focal loss's (γ, times th^−γ) on the reduced
+/// side, cross-entropy's below.
+pub fn reduced_focal_scales(
+    x: f64,
+    y: f64,
+    gamma: f64,
+    threshold: f64,
+    alpha: Option<f64>,
+) -> [f64; 3] {
+    let z = if y == 1.0 { x } else { -x };
+    let reduced = z >= (threshold / (1.0 - threshold)).ln();
+    let (gamma, scale) = if reduced {
+        (gamma, threshold.powf(-gamma))
+    } else {
+        (0.0, 1.0)
+    };
+    let [_, grad, hess] = focal_scales(x, y, gamma, alpha);
+    [0.0, scale * grad, scale * hess]
 }
 
 /// The per-logit term scales of a softmax gradient (`logits` the inputs and `want` the
@@ -250,4 +456,71 @@ pub fn softmax_grad_scales(
         }
     }
     scale
+}
+
+/// The term scales of a softmax loss (one per position for [`Reduction::None`], else their sum
+/// divided by `divisor`, like the loss). The focal terms are ≥ 0; poly-1's `ε·u^(γ_t+1)`
+/// (`u = (1 − ls)·(1 − p_t) + ls·(C − 1)/C`) is negative for ε < 0 and cancels them: the
+/// scale of a position is `|focal terms| + |ε|·u^(γ_t+1)` (0 without poly-1, where nothing
+/// cancels).
+pub fn softmax_loss_scales(
+    logits: &[f64],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    divisor: f64,
+) -> Vec<f64> {
+    let SoftmaxShape {
+        batch,
+        classes,
+        spatial,
+    } = shape;
+    let mut scale = vec![0.0; batch * spatial];
+    if options.epsilon != 0.0 {
+        let class_alpha: Vec<f64> = (0..classes)
+            .map(|k| match &options.alpha {
+                SoftmaxAlpha::Off => 1.0,
+                SoftmaxAlpha::Uniform(a) => *a,
+                SoftmaxAlpha::PerClass(v) => v[k],
+            })
+            .collect();
+        let class_gamma = options
+            .class_gamma
+            .clone()
+            .unwrap_or_else(|| vec![options.gamma; classes]);
+        let ls = options.label_smoothing;
+        for n in 0..batch {
+            for s in 0..spatial {
+                let t = targets[n * spatial + s];
+                if t == options.ignore_index {
+                    continue;
+                }
+                let t = t as usize;
+                let row: Vec<f64> = (0..classes)
+                    .map(|j| logits[(n * classes + j) * spatial + s])
+                    .collect();
+                let focal = reference::softmax_focal_row(
+                    &row,
+                    t,
+                    &class_gamma,
+                    &class_alpha,
+                    0.0,
+                    ls,
+                    None,
+                );
+                let m = row.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+                let e: Vec<f64> = row.iter().map(|&v| (v - m).exp()).collect();
+                let others: f64 = (0..classes).filter(|&j| j != t).map(|j| e[j]).sum();
+                let q = others / (others + e[t]);
+                let u = (1.0 - ls) * q + ls * (classes - 1) as f64 / classes as f64;
+                let poly = options.epsilon.abs() * u.powf(class_gamma[t] + 1.0);
+                let total = focal.abs() + poly;
+                scale[n * spatial + s] = if total.is_finite() { total } else { 0.0 };
+            }
+        }
+    }
+    match options.reduction {
+        Reduction::None => scale,
+        Reduction::Sum | Reduction::Mean => vec![scale.iter().sum::<f64>() / divisor],
+    }
 }
