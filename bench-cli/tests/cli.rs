@@ -1,0 +1,308 @@
+//! The CLI as a user runs it: what it prints parses, every flag does what --help says, and
+//! bad arguments get a message and exit status 2. The runs are tiny (`--sizes 4K
+//! --min-time 0`): the tests build in debug, where the kernels are slow.
+
+use std::process::{Command, Output};
+
+fn focal_bench(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_focal-bench"))
+        .args(args)
+        .output()
+        .expect("the focal-bench binary runs")
+}
+
+const TINY: [&str; 6] = ["--sizes", "4K", "--min-time", "0", "--repetitions", "1"];
+
+fn json(args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["--quick", "--json"];
+    all.extend_from_slice(&TINY);
+    all.extend_from_slice(args);
+    let out = focal_bench(&all);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("--json prints JSON")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn quick_json_is_the_documented_schema() {
+    let report = json(&[]);
+    assert_eq!(report["schema"], "focal-bench/1");
+    assert!(report["machine"]["cores"].as_u64().unwrap_or(0) >= 1);
+    assert!(report["bandwidth"]["copy_gb_per_s"].as_f64().unwrap_or(0.0) > 0.0);
+    let rows = report["rows"].as_array().expect("rows");
+    // The suite: 19 row kinds at the one size.
+    assert_eq!(rows.len(), 19);
+    let kinds: Vec<&str> = rows.iter().filter_map(|r| r["kind"].as_str()).collect();
+    for kind in [
+        "sigmoid-labels focal loss f32",
+        "sigmoid-labels focal grad-hess f64",
+        "softmax-spatial[19x1024] focal loss-grad f32",
+        "sigmoid-classes[80] per-class loss-grad f32",
+        "softmax[80] poly1 loss-grad f32",
+    ] {
+        assert!(kinds.contains(&kind), "{kind} missing from {kinds:?}");
+    }
+    for row in rows {
+        let positive = |key: &str| row[key].as_f64().is_some_and(|v| v > 0.0 && v.is_finite());
+        for key in [
+            "melements_per_s",
+            "gb_per_s",
+            "best_seconds",
+            "vs_reference",
+        ] {
+            assert!(positive(key), "{key} of {row}");
+        }
+        assert!(row["best_seconds"].as_f64() <= row["median_seconds"].as_f64());
+        // Elements per second and bytes per second from the same time.
+        let (n, bytes) = (
+            row["elements"].as_f64().unwrap_or(0.0),
+            row["bytes"].as_f64().unwrap_or(0.0),
+        );
+        let ratio = row["gb_per_s"].as_f64().unwrap_or(0.0) * 1e3
+            / row["melements_per_s"].as_f64().unwrap_or(1.0);
+        assert!((ratio / (bytes / n) - 1.0).abs() < 1e-9, "{row}");
+        assert_eq!(row["bits"].as_str().map(str::len), Some(16));
+        // Only focal rows without a Hessian have a plain loop.
+        let plain = row["objective"] == "focal" && row["output"] != "grad-hess";
+        assert_eq!(row["vs_plain_loop"].is_number(), plain, "{row}");
+    }
+    let scaling = report["thread_scaling"]["points"]
+        .as_array()
+        .expect("scaling");
+    assert_eq!(
+        scaling.len() as u64,
+        report["machine"]["cores"].as_u64().unwrap_or(0)
+    );
+}
+
+#[test]
+fn the_same_inputs_give_the_same_bits_at_any_thread_count() {
+    let bits = |threads: &str| -> Vec<String> {
+        json(&["--threads", threads, "--no-compare", "--no-scaling"])["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| r["bits"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(bits("1"), bits("2"));
+}
+
+#[test]
+fn selections_are_every_combination_the_library_has() {
+    let report = json(&[
+        "--loss",
+        "sigmoid-labels,softmax",
+        "--objective",
+        "focal,asymmetric",
+        "--dtype",
+        "f32,f64",
+        "--sizes",
+        "4K,8K",
+        "--gamma",
+        "1.5",
+        "--threads",
+        "1",
+        "--no-compare",
+    ]);
+    let rows = report["rows"].as_array().expect("rows");
+    // Sizes × (labels: focal, asymmetric; softmax: focal) × dtypes; asymmetric softmax
+    // does not exist.
+    assert_eq!(rows.len(), 2 * 3 * 2);
+    assert!(
+        rows.iter()
+            .all(|r| r["threads"] == 1 && r["vs_reference"].is_null())
+    );
+    assert!(rows.iter().any(|r| r["elements"] == 8192));
+}
+
+#[test]
+fn parameters_reach_the_loss() {
+    let bits = |extra: &[&str]| {
+        let mut args = vec!["--objective", "asymmetric", "--no-compare", "--no-scaling"];
+        args.extend_from_slice(extra);
+        json(&args)["rows"][0]["bits"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    };
+    let default = bits(&[]);
+    for extra in [
+        &["--gamma", "0.5"][..],
+        &["--gamma-negative", "2"],
+        &["--margin", "0"],
+    ] {
+        assert_ne!(bits(extra), default, "{extra:?} changed nothing");
+    }
+    assert_eq!(bits(&["--margin", "0.05"]), default);
+}
+
+/// The fields of a CSV line (quotes around a field that holds commas).
+fn fields(line: &str) -> Vec<String> {
+    let (mut fields, mut field, mut quoted) = (Vec::new(), String::new(), false);
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ',' if !quoted => fields.push(std::mem::take(&mut field)),
+            _ => field.push(c),
+        }
+    }
+    fields.push(field);
+    fields
+}
+
+#[test]
+fn csv_plot_and_baseline() {
+    let dir = std::env::temp_dir().join(format!("focal-bench-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a temporary directory");
+    let saved = dir.join("run.json");
+    let plot = dir.join("sweep.svg");
+    let run = focal_bench(&[&["--quick", "--json", "--no-scaling"][..], &TINY].concat());
+    assert!(run.status.success(), "{}", stderr(&run));
+    std::fs::write(&saved, &run.stdout).expect("the saved run");
+
+    let saved_arg = saved.to_str().expect("a UTF-8 path");
+    let plot_arg = plot.to_str().expect("a UTF-8 path");
+    let out = focal_bench(
+        &[
+            &[
+                "--quick",
+                "--csv",
+                "--no-scaling",
+                "--baseline",
+                saved_arg,
+                "--plot",
+                plot_arg,
+            ][..],
+            &TINY,
+        ]
+        .concat(),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].starts_with("kind,loss,objective,output,dtype,shape,elements"));
+    assert_eq!(lines.len(), 1 + 19);
+    let header = fields(lines[0]);
+    let column = header
+        .iter()
+        .position(|c| c == "vs_baseline")
+        .expect("a vs_baseline column");
+    for line in &lines[1..] {
+        let fields = fields(line);
+        assert_eq!(fields.len(), header.len(), "{line}");
+        let ratio: f64 = fields[column].parse().unwrap_or(0.0);
+        assert!(ratio > 0.0, "{line}");
+    }
+    let svg = std::fs::read_to_string(&plot).expect("--plot wrote a file");
+    assert!(svg.starts_with("<svg") && svg.contains("sigmoid-labels focal loss-grad f32"));
+
+    // The table marks the baseline column.
+    let table = focal_bench(
+        &[
+            &["--quick", "--no-scaling", "--baseline", saved_arg][..],
+            &TINY,
+        ]
+        .concat(),
+    );
+    assert!(String::from_utf8_lossy(&table.stdout).contains("× base"));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn bad_arguments_exit_2_with_a_message() {
+    let missing = std::env::temp_dir().join("focal-bench-no-such-file.json");
+    let not_json =
+        std::env::temp_dir().join(format!("focal-bench-not-json-{}.json", std::process::id()));
+    std::fs::write(&not_json, "{\"schema\": 1}").expect("a file");
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["--no-such-flag"], "--no-such-flag"),
+        (vec!["--sizes", "0"], "outside"),
+        (vec!["--sizes", "12Q"], "not a size"),
+        (vec!["--loss", "hinge"], "hinge"),
+        (vec!["--simd", "sse9"], "unknown SIMD level"),
+        (vec!["--alpha", "maybe"], "neither a number"),
+        (vec!["--min-time", "-1"], "seconds"),
+        (vec!["--json", "--csv"], "cannot be used with"),
+        (vec!["--classes", "0"], "at least 1"),
+        (
+            vec!["--baseline", missing.to_str().unwrap_or("")],
+            "--baseline",
+        ),
+        (
+            vec!["--baseline", not_json.to_str().unwrap_or("")],
+            "not a focal-bench JSON report",
+        ),
+        // Values the library refuses: its own message.
+        (vec!["--gamma", "-1"], "gamma must be in [0, 10000], got -1"),
+        (vec!["--alpha", "2"], "alpha"),
+        (
+            vec!["--objective", "reduced", "--threshold", "0"],
+            "threshold",
+        ),
+        (
+            vec![
+                "--objective",
+                "per-class",
+                "--loss",
+                "softmax",
+                "--output",
+                "grad-hess",
+            ],
+            "none of the selected",
+        ),
+    ];
+    for (args, expected) in cases {
+        let out = focal_bench(&[&args[..], &TINY, &["--quick", "--no-scaling"]].concat());
+        let message = stderr(&out);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {message}");
+        assert!(message.contains(expected), "{args:?}: {message}");
+        assert!(!message.contains("panicked"), "{args:?}: {message}");
+        assert!(out.stdout.is_empty(), "{args:?}");
+    }
+    std::fs::remove_file(&not_json).ok();
+}
+
+#[test]
+fn help_lists_every_flag() {
+    let out = focal_bench(&["--help"]);
+    assert!(out.status.success());
+    let help = String::from_utf8_lossy(&out.stdout);
+    for flag in [
+        "--loss",
+        "--objective",
+        "--output",
+        "--dtype",
+        "--sizes",
+        "--classes",
+        "--spatial-classes",
+        "--spatial",
+        "--gamma",
+        "--alpha",
+        "--beta",
+        "--epsilon",
+        "--gamma-negative",
+        "--margin",
+        "--threshold",
+        "--threads",
+        "--simd",
+        "--repetitions",
+        "--min-time",
+        "--quick",
+        "--no-compare",
+        "--no-scaling",
+        "--json",
+        "--csv",
+        "--plot",
+        "--baseline",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from --help");
+    }
+}
