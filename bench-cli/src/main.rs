@@ -423,6 +423,7 @@ fn measure<T: Float + Send + Sync>(
         repetitions: seconds.len(),
         best_seconds: best,
         median_seconds: median,
+        total_seconds: seconds.iter().sum(),
         melements_per_s: row.n as f64 / best / 1e6,
         gb_per_s,
         bandwidth_share: Some(gb_per_s / roof),

@@ -26,6 +26,8 @@ pub struct RowResult {
     pub repetitions: usize,
     pub best_seconds: f64,
     pub median_seconds: f64,
+    /// All timed calls together (at least `--min-time`).
+    pub total_seconds: f64,
     /// From the best time.
     pub melements_per_s: f64,
     pub gb_per_s: f64,
@@ -205,13 +207,13 @@ pub fn table(report: &Report) -> String {
 /// CSV: a header and one line per row (the JSON fields, `machine` left out).
 pub fn csv(report: &Report) -> String {
     let mut out = String::from(
-        "kind,loss,objective,output,dtype,shape,elements,bytes,threads,simd,repetitions,best_seconds,median_seconds,melements_per_s,gb_per_s,bandwidth_share,compared_elements,vs_reference,vs_plain_loop,vs_baseline,bits\n",
+        "kind,loss,objective,output,dtype,shape,elements,bytes,threads,simd,repetitions,best_seconds,median_seconds,total_seconds,melements_per_s,gb_per_s,bandwidth_share,compared_elements,vs_reference,vs_plain_loop,vs_baseline,bits\n",
     );
     let opt = |v: Option<f64>| v.map_or(String::new(), |v| v.to_string());
     for r in &report.rows {
         let _ = writeln!(
             out,
-            "{},{},{},{},{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
+            "{},{},{},{},{},\"{}\",{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}",
             r.kind,
             r.loss,
             r.objective,
@@ -225,6 +227,7 @@ pub fn csv(report: &Report) -> String {
             r.repetitions,
             r.best_seconds,
             r.median_seconds,
+            r.total_seconds,
             r.melements_per_s,
             r.gb_per_s,
             opt(r.bandwidth_share),

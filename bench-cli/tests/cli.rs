@@ -15,7 +15,12 @@ const TINY: [&str; 6] = ["--sizes", "4K", "--min-time", "0", "--repetitions", "1
 
 fn json(args: &[&str]) -> serde_json::Value {
     let mut all = vec!["--quick", "--json"];
-    all.extend_from_slice(&TINY);
+    // TINY's flags unless the test sets them itself.
+    for pair in TINY.chunks(2) {
+        if !args.contains(&pair[0]) {
+            all.extend_from_slice(pair);
+        }
+    }
     all.extend_from_slice(args);
     let out = focal_bench(&all);
     assert!(
@@ -305,4 +310,88 @@ fn help_lists_every_flag() {
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
+}
+
+#[test]
+fn every_simd_level_gives_the_same_bits() {
+    let run = |args: &[&str]| -> Vec<(String, String)> {
+        let mut all = vec!["--no-compare", "--no-scaling"];
+        all.extend_from_slice(args);
+        json(&all)["rows"]
+            .as_array()
+            .expect("rows")
+            .iter()
+            .map(|r| {
+                let field = |k: &str| r[k].as_str().unwrap_or_default().to_string();
+                (field("bits"), field("simd"))
+            })
+            .collect()
+    };
+    let best = run(&[]);
+    let scalar = run(&["--simd", "scalar"]);
+    assert!(scalar.iter().all(|(_, simd)| simd == "scalar"));
+    let bits = |rows: &[(String, String)]| rows.iter().map(|r| r.0.clone()).collect::<Vec<_>>();
+    assert_eq!(bits(&best), bits(&scalar));
+    // The environment variable does what --simd does.
+    let out = Command::new(env!("CARGO_BIN_EXE_focal-bench"))
+        .args(
+            [
+                &["--quick", "--json", "--no-compare", "--no-scaling"][..],
+                &TINY,
+            ]
+            .concat(),
+        )
+        .env("FOCAL_LOSS_SIMD", "scalar")
+        .output()
+        .expect("the focal-bench binary runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(report["machine"]["simd_used"], "scalar");
+}
+
+#[test]
+fn shapes_outputs_and_timing_flags() {
+    let report = json(&[
+        "--loss",
+        "sigmoid-classes,softmax,softmax-spatial",
+        "--output",
+        "loss,loss-grad",
+        "--classes",
+        "10",
+        "--spatial-classes",
+        "3",
+        "--spatial",
+        "64",
+        "--repetitions",
+        "4",
+        "--no-scaling",
+        "--no-compare",
+    ]);
+    let rows = report["rows"].as_array().expect("rows");
+    let shapes: Vec<&str> = rows.iter().filter_map(|r| r["shape"].as_str()).collect();
+    // 4K logits: 409 rows of 10, 21 samples of 3 × 64; each with loss and loss-grad.
+    assert_eq!(
+        shapes,
+        [
+            "[409, 10]",
+            "[409, 10]",
+            "[409, 10]",
+            "[409, 10]",
+            "[21, 3, 64]",
+            "[21, 3, 64]"
+        ]
+    );
+    assert!(rows.iter().all(|r| r["repetitions"].as_u64() >= Some(4)));
+    // The loss alone moves no gradient: fewer bytes than loss + gradient of the same shape.
+    assert!(rows[0]["bytes"].as_u64() < rows[1]["bytes"].as_u64());
+    // --min-time: at least that long in all.
+    let report = json(&[
+        "--min-time",
+        "0.2",
+        "--no-scaling",
+        "--no-compare",
+        "--objective",
+        "focal",
+    ]);
+    let row = &report["rows"][0];
+    assert!(row["total_seconds"].as_f64() >= Some(0.2), "{row}");
 }
