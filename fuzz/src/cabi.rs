@@ -268,6 +268,9 @@ pub fn c_abi(data: &[u8]) {
     let mut r = Reader::new(data);
     let abuse = abuse(&mut r);
     let case = decode_from(&mut r);
+    if case.huge() {
+        return;
+    }
     if case.single {
         call::<f32>(&case, &abuse);
     } else {
