@@ -29,8 +29,7 @@ impl SuiteObjective for SigmoidFocalOptions {
             .threads(threads)
     }
     fn scales(&self, x: f64, y: f64) -> [f64; 3] {
-        let (grad, hess) = tolerance::sigmoid_term_scales(x, y, self.gamma, self.alpha);
-        [0.0, grad, hess]
+        tolerance::focal_scales(x, y, self.gamma, self.alpha)
     }
     fn contract_gamma(&self) -> f64 {
         self.gamma
@@ -113,18 +112,6 @@ fn focal_star_at_gamma_one_is_cross_entropy() {
     }
 }
 
-/// `q = 1 − p_t` with `|ℓ′|` and `|ℓ″|` (`ℓ = ln q`) in plain f64, for the term scales.
-fn q_and_slopes(x: f64, y: f64) -> (f64, f64, f64) {
-    let (p, q_of_x) = (reference::sigmoid(x), reference::sigmoid(-x));
-    let q = y * q_of_x + (1.0 - y) * p;
-    if q == 0.0 {
-        return (0.0, 0.0, 0.0);
-    }
-    let dl = (1.0 - 2.0 * y).abs() * p * q_of_x / q;
-    let d2l = dl * (y * q_of_x * q_of_x + (1.0 - y) * p * p) / q;
-    (q, dl, d2l)
-}
-
 impl SuiteObjective for Poly1FocalOptions {
     fn with_call(&self, reduction: Reduction, label_smoothing: f64, threads: usize) -> Self {
         self.reduction(reduction)
@@ -134,19 +121,7 @@ impl SuiteObjective for Poly1FocalOptions {
     /// The focal loss's scales plus the sizes of the ε terms (which cancel the focal terms
     /// for ε < 0).
     fn scales(&self, x: f64, y: f64) -> [f64; 3] {
-        if !x.is_finite() {
-            return [0.0; 3];
-        }
-        let focal = reference::sigmoid_focal_soft(x, y, self.gamma, self.alpha);
-        let (grad, hess) = tolerance::sigmoid_term_scales(x, y, self.gamma, self.alpha);
-        let (q, dl, d2l) = q_and_slopes(x, y);
-        let k = self.gamma + 1.0;
-        let term = self.epsilon.abs() * q.powf(k);
-        [
-            focal.loss.abs() + term,
-            grad + term * k * dl,
-            hess + term * k * (k * dl * dl + d2l),
-        ]
+        tolerance::poly1_focal_scales(x, y, self.gamma, self.alpha, self.epsilon)
     }
     fn contract_gamma(&self) -> f64 {
         self.gamma
@@ -180,34 +155,7 @@ impl SuiteObjective for QualityFocalOptions {
     /// Hard targets: the focal loss's (γ = β). Soft: the terms, and what an error of `d`
     /// the size of `sens = y·σ(−x) + (1−y)·σ(x)` (the terms `d` is formed from) moves them.
     fn scales(&self, x: f64, y: f64) -> [f64; 3] {
-        let b = self.beta;
-        if y == 0.0 || y == 1.0 {
-            let (grad, hess) = tolerance::sigmoid_term_scales(x, y, b, None);
-            return [0.0, grad, hess];
-        }
-        if !x.is_finite() {
-            return [0.0; 3];
-        }
-        let (p, q) = (reference::sigmoid(x), reference::sigmoid(-x));
-        let d = y * q - (1.0 - y) * p;
-        let a = d.abs();
-        let sens = y * q + (1.0 - y) * p;
-        let c = y * reference::softplus(-x) + (1.0 - y) * reference::softplus(x);
-        let pq = p * q;
-        let power = a.powf(b);
-        let (over_a, over_a2, over_a3) = (power / a, power / (a * a), power / (a * a * a));
-        let loss = c * power + c * b * over_a * sens;
-        let grad = a * power
-            + b * c * pq * over_a
-            + sens * ((b + 1.0) * power + (b - 1.0).abs() * b * c * pq * over_a2);
-        let hess = (2.0 * b + 1.0) * power * pq
-            + b * c * pq * over_a
-            + b * (b - 1.0).abs() * c * pq * pq * over_a2
-            + sens
-                * (b * (2.0 * b + 1.0) * pq * over_a
-                    + b * (b - 1.0).abs() * c * pq * over_a2
-                    + b * (b - 1.0).abs() * (b - 2.0).abs() * c * pq * pq * over_a3);
-        [loss, grad, hess]
+        tolerance::quality_focal_scales(x, y, self.beta)
     }
     fn contract_gamma(&self) -> f64 {
         self.beta
@@ -246,15 +194,7 @@ impl SuiteObjective for VarifocalOptions {
     }
     /// Negatives: α times the focal loss's; positives: the two terms of `C′ = (1−y)·P − y·Q`.
     fn scales(&self, x: f64, y: f64) -> [f64; 3] {
-        if !x.is_finite() {
-            return [0.0; 3];
-        }
-        if y == 0.0 {
-            let (grad, hess) = tolerance::sigmoid_term_scales(x, 0.0, self.gamma, None);
-            return [0.0, self.alpha * grad, self.alpha * hess];
-        }
-        let (p, q) = (reference::sigmoid(x), reference::sigmoid(-x));
-        [0.0, y * ((1.0 - y) * p + y * q), 0.0]
+        tolerance::varifocal_scales(x, y, self.alpha, self.gamma)
     }
     fn contract_gamma(&self) -> f64 {
         self.gamma
@@ -283,18 +223,6 @@ objective_suite!(
     ],
 );
 
-/// `[loss, grad, hess]` of the focal loss at a label (no α), with its terms' sizes.
-fn focal_half(x: f64, positive: bool, gamma: f64) -> [f64; 3] {
-    let value = reference::sigmoid_focal_hard(x, positive, gamma, None);
-    let y = if positive { 1.0 } else { 0.0 };
-    let (grad, hess) = tolerance::sigmoid_term_scales(x, y, gamma, None);
-    [
-        value.loss.abs(),
-        value.grad.abs().max(grad),
-        value.hess.abs().max(hess),
-    ]
-}
-
 impl SuiteObjective for AsymmetricOptions {
     fn with_call(&self, reduction: Reduction, label_smoothing: f64, threads: usize) -> Self {
         self.reduction(reduction)
@@ -305,37 +233,8 @@ impl SuiteObjective for AsymmetricOptions {
     /// margin, what an error of `p_m = p − m` the size of `p + m` moves (relative to `p_m`,
     /// `γ + 2` times in the gradient, `γ + 3` times in the Hessian).
     fn scales(&self, x: f64, y: f64) -> [f64; 3] {
-        if !x.is_finite() {
-            return [0.0; 3];
-        }
-        let positive = focal_half(x, true, self.gamma_positive);
-        let negative = if self.margin == 0.0 {
-            focal_half(x, false, self.gamma_negative)
-        } else {
-            let (p, q) = (reference::sigmoid(x), reference::sigmoid(-x));
-            let p_m = p - self.margin;
-            if p_m <= 0.0 {
-                [0.0; 3]
-            } else {
-                let g = self.gamma_negative;
-                let power = p_m.powf(g);
-                let rho = -(-p_m).ln_1p();
-                let (pq, s) = (p * q, q + self.margin);
-                let k = pq / p_m;
-                let rho_k = rho / p_m * pq;
-                let condition = (p + self.margin) / p_m;
-                let grad = power * (g * rho_k + pq / s);
-                let hess = power
-                    * (g * (g - 1.0).abs() * rho_k * k + 2.0 * g * k * pq / s + (pq / s).powi(2))
-                    + grad * (q + p);
-                [
-                    power * rho * (1.0 + (g + 1.0) * condition),
-                    grad * (1.0 + (g + 2.0) * condition),
-                    hess * (1.0 + (g + 3.0) * condition),
-                ]
-            }
-        };
-        core::array::from_fn(|i| y * positive[i] + (1.0 - y) * negative[i])
+        let (positive, negative) = (self.gamma_positive, self.gamma_negative);
+        tolerance::asymmetric_scales(x, y, positive, negative, self.margin)
     }
     fn contract_gamma(&self) -> f64 {
         self.gamma_positive.max(self.gamma_negative)
@@ -484,15 +383,7 @@ impl SuiteObjective for ReducedFocalOptions {
     }
     /// The focal loss's (γ, times th^−γ) on the reduced side, cross-entropy's below.
     fn scales(&self, x: f64, y: f64) -> [f64; 3] {
-        let z = if y == 1.0 { x } else { -x };
-        let reduced = z >= (self.threshold / (1.0 - self.threshold)).ln();
-        let (gamma, scale) = if reduced {
-            (self.gamma, self.threshold.powf(-self.gamma))
-        } else {
-            (0.0, 1.0)
-        };
-        let (grad, hess) = tolerance::sigmoid_term_scales(x, y, gamma, self.alpha);
-        [0.0, scale * grad, scale * hess]
+        tolerance::reduced_focal_scales(x, y, self.gamma, self.threshold, self.alpha)
     }
     fn contract_gamma(&self) -> f64 {
         self.gamma
@@ -618,9 +509,7 @@ impl SuiteObjective for PerClassFocalOptions {
         self.scales_of_class(x, y, Some(0))
     }
     fn scales_of_class(&self, x: f64, y: f64, class: Option<usize>) -> [f64; 3] {
-        let gamma = self.class_gamma[class.unwrap_or(0)];
-        let (grad, hess) = tolerance::sigmoid_term_scales(x, y, gamma, self.alpha);
-        [0.0, grad, hess]
+        tolerance::focal_scales(x, y, self.class_gamma[class.unwrap_or(0)], self.alpha)
     }
     fn contract_gamma(&self) -> f64 {
         self.class_gamma.iter().copied().fold(0.0, f64::max)
