@@ -63,6 +63,14 @@ fn last_level_cache() -> Option<u64> {
     largest
 }
 
+/// The memory the OS says is available (Linux: MemAvailable), in bytes.
+pub fn available_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
 /// Memory bandwidth in GB/s on `threads` threads (0: all), each the best of five passes
 /// over buffers of `bytes`: a read (sum of words) and a copy (read + write, counting both).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]

@@ -268,6 +268,20 @@ fn run(args: &Args) -> Result<Report, String> {
         rows.chain(scaling).max()
     };
     let mut results = Vec::new();
+    let needed: usize = [Dtype::F32, Dtype::F64]
+        .into_iter()
+        .filter_map(|dtype| largest(dtype).map(|n| Data::<f32>::bytes_per_element(dtype) * n))
+        .sum::<usize>()
+        + rows.iter().map(Row::output_bytes).max().unwrap_or(0);
+    if let Some(available) = machine::available_memory()
+        && needed as f64 > 0.8 * available as f64
+    {
+        return Err(format!(
+            "the largest size needs about {:.1} GB of generated inputs and outputs; {:.1} GB of memory are available",
+            needed as f64 / 1e9,
+            available as f64 / 1e9
+        ));
+    }
     let f32_data = largest(Dtype::F32).map(Data::<f32>::new);
     let f64_data = largest(Dtype::F64).map(Data::<f64>::new);
     let mut comparisons = HashMap::new();

@@ -166,6 +166,16 @@ impl Row {
         )
     }
 
+    /// Bytes of the output buffers a call writes into (gradient and Hessian).
+    pub fn output_bytes(&self) -> usize {
+        let per_element = match self.output {
+            Output::Loss => 0,
+            Output::LossGrad => 1,
+            Output::GradHess => 2,
+        };
+        per_element * self.n * self.dtype.bytes()
+    }
+
     /// Bytes a call reads and writes: logits, targets (and nothing else per element: the
     /// per-class parameters are a few bytes per class), the gradient and Hessian, and the
     /// loss (one value: the mean).

@@ -237,6 +237,11 @@ fn bad_arguments_exit_2_with_a_message() {
         (vec!["--min-time", "-1"], "seconds"),
         (vec!["--json", "--csv"], "cannot be used with"),
         (vec!["--classes", "0"], "at least 1"),
+        // 2^31 f64 logits: more than this machine has, refused before allocating.
+        (
+            vec!["--sizes", "2048M", "--dtype", "f64"],
+            "GB of memory are available",
+        ),
         (
             vec!["--baseline", missing.to_str().unwrap_or("")],
             "--baseline",
@@ -273,6 +278,38 @@ fn bad_arguments_exit_2_with_a_message() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
     std::fs::remove_file(&not_json).ok();
+}
+
+/// 2^31 f64 logits with gradient and Hessian need about 80 GB: refused before allocating
+/// (on machines with less available memory than that, which is where it would fail).
+#[test]
+fn sizes_beyond_the_memory_are_refused() {
+    let available_gb = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|info| {
+            let line = info
+                .lines()
+                .find(|l| l.starts_with("MemAvailable:"))?
+                .to_string();
+            line.split_whitespace().nth(1)?.parse::<f64>().ok()
+        })
+        .map(|kib| kib * 1024.0 / 1e9);
+    if available_gb.is_none_or(|gb| gb > 60.0) {
+        return;
+    }
+    let args = [
+        "--sizes",
+        "2048M",
+        "--dtype",
+        "f64",
+        "--output",
+        "grad-hess",
+        "--quick",
+    ];
+    let out = focal_bench(&args);
+    let message = stderr(&out);
+    assert_eq!(out.status.code(), Some(2), "{message}");
+    assert!(message.contains("GB of memory are available"), "{message}");
 }
 
 #[test]
