@@ -124,7 +124,8 @@ family_options! {
     /// ```
     #[derive(Copy)]
     pub struct FocalStarOptions {
-        /// γ ∈ (0, 10⁴]: the loss divides by it, so 0 is refused.
+        /// γ ∈ (0, 10⁴]: the loss divides by it, so 0 is refused, and so is a γ below the
+        /// element type's normal range (2^−126 for `f32`, 2^−1022 for `f64`).
         gamma: f64 = 1.0,
         /// β, any finite value.
         beta: f64 = 0.0,

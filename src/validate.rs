@@ -182,8 +182,9 @@ pub(crate) fn description<T: Float>(call: &Description<'_>) -> Result<(), FocalE
             beta,
             alpha: a,
         } => {
-            // FL* divides by γ: 0 is not a limit it has.
-            if g == 0.0 {
+            // FL* divides by γ: 0 is not a limit it has, and a γ below the element type's
+            // normal range (0 in f32, or subnormal) makes 1/γ overflow.
+            if g == 0.0 || !is_zero_or_normal::<T>(g) {
                 return Err(FocalError::InvalidGamma(g));
             }
             gamma(g)?;

@@ -774,3 +774,47 @@ fn alpha_below_the_element_type_is_refused() {
         );
     }
 }
+
+/// kernels_vs_reference (20-minute run after the family extension): FL* divides by γ, and
+/// a positive γ of 1e-312 is 0 in f32 (and subnormal in f64, where 1/γ overflows): the f32
+/// loss at x = 0 was NaN. FL*'s γ must be a normal number of the element type; smaller
+/// ones are refused, outputs untouched.
+#[test]
+fn focal_star_gamma_below_the_element_type_is_refused() {
+    use focal_loss::{FocalError, FocalStarOptions, sigmoid_focal_loss};
+    fn refused<T: Float>(gamma: f64) {
+        let options = FocalStarOptions::default()
+            .gamma(gamma)
+            .reduction(Reduction::None);
+        let mut loss = vec![T::from_f64(7.0); 2];
+        let x = typed::<T>(&[0.0, 1.0]);
+        let error = sigmoid_focal_loss(
+            &x,
+            SigmoidTargets::Labels(&[0, 1]),
+            None,
+            &options,
+            &mut loss,
+        )
+        .unwrap_err();
+        assert_eq!(error, FocalError::InvalidGamma(gamma));
+        assert_eq!(widen(&loss), [7.0, 7.0]);
+    }
+    for gamma in [1.0397781804e-312, 1e-40, 1e-39] {
+        refused::<f32>(gamma);
+    }
+    refused::<f64>(1.0397781804e-312);
+    // The smallest normal γ is taken: at x = 0 the loss is ln 2/γ = 3.1e307, finite.
+    let options = FocalStarOptions::default()
+        .gamma(f64::MIN_POSITIVE)
+        .reduction(Reduction::None);
+    let mut loss = [0.0f64];
+    sigmoid_focal_loss(
+        &[0.0],
+        SigmoidTargets::Labels(&[1]),
+        None,
+        &options,
+        &mut loss,
+    )
+    .unwrap();
+    assert!((loss[0] / (std::f64::consts::LN_2 / f64::MIN_POSITIVE) - 1.0).abs() < 1e-15);
+}

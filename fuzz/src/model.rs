@@ -141,8 +141,9 @@ fn objective<T: Float>(errors: &mut Vec<&'static str>, s: &Sigmoid) {
             self::alpha::<T>(errors, alpha);
         }
         Objective::FocalStar { beta } => {
-            // FL* divides by γ: 0 is refused too.
-            if gamma == 0.0 || !gamma_in_range(gamma) {
+            // FL* divides by γ: 0 is refused too, and a γ below the element type's normal
+            // range (1/γ would overflow).
+            if gamma == 0.0 || !zero_or_normal::<T>(gamma) || !gamma_in_range(gamma) {
                 errors.push("InvalidGamma");
             }
             finite_in::<T>(errors, "beta", *beta);
