@@ -99,7 +99,8 @@ typedef enum {
  * - `FOCAL_OBJECTIVE_FOCAL` (0, the default): focal loss, `alpha_t*(1-p_t)^gamma*CE`;
  *   `gamma`, `alpha`, and `class_gamma` (one gamma per class, `focal_sigmoid_classes_*` only).
  * - `FOCAL_OBJECTIVE_FOCAL_STAR`: FL*, `-alpha_t*log(sigmoid(gamma*z + beta))/gamma` with
- *   `z = (2y-1)*x` (RetinaNet appendix A); `gamma` > 0, `beta`, `alpha`. Defaults 1, 0, off.
+ *   `z = (2y-1)*x` (RetinaNet appendix A); `gamma` > 0 and a normal number of the element
+ *   type (at least 2^-126 for f32, 2^-1022 for f64), `beta`, `alpha`. Defaults 1, 0, off.
  * - `FOCAL_OBJECTIVE_POLY1`: poly-1 focal loss, the focal loss plus
  *   `epsilon*(1-p_t)^(gamma+1)` (PolyLoss); `gamma`, `alpha`, `epsilon` (default 1).
  * - `FOCAL_OBJECTIVE_ASYMMETRIC`: ASL, `y*(1-p)^gamma*(-log p) +
@@ -156,7 +157,8 @@ typedef enum {
 typedef struct {
     /**
      * The focusing parameter gamma, in [0, 10000] (0: alpha-weighted cross-entropy); the
-     * positives' gamma of ASYMMETRIC, the exponent beta of QUALITY_FOCAL, > 0 for FOCAL_STAR.
+     * positives' gamma of ASYMMETRIC, the exponent beta of QUALITY_FOCAL; for FOCAL_STAR
+     * > 0 and a normal number of the element type (FL* divides by it).
      */
     double gamma;
     /**
