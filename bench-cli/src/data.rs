@@ -62,12 +62,10 @@ pub struct Data<T> {
     class_draws: Vec<f32>,
 }
 
-impl<T> Data<T> {
-    /// Bytes of generated data per element for an element type: logit, label, soft target
-    /// and class draw.
-    pub fn bytes_per_element(dtype: crate::rows::Dtype) -> usize {
-        2 * dtype.bytes() + 1 + 4
-    }
+/// Bytes of generated data per element of an element type: logit, label, soft target and
+/// class draw.
+pub fn bytes_per_element(dtype: crate::rows::Dtype) -> usize {
+    2 * dtype.bytes() + 1 + 4
 }
 
 impl<T: Float + Send + Sync> Data<T> {

@@ -71,8 +71,8 @@ pub fn available_memory() -> Option<u64> {
     Some(kib * 1024)
 }
 
-/// Memory bandwidth in GB/s on `threads` threads (0: all), each the best of five passes
-/// over buffers of `bytes`: a read (sum of words) and a copy (read + write, counting both).
+/// Memory bandwidth in GB/s on the current rayon pool, each the best of five passes over
+/// buffers of `bytes`: a read (sum of words) and a copy (read + write, counting both).
 #[derive(Clone, Copy, Debug, Serialize, Deserialize)]
 pub struct Bandwidth {
     pub bytes: u64,

@@ -270,7 +270,7 @@ fn run(args: &Args) -> Result<Report, String> {
     let mut results = Vec::new();
     let needed: usize = [Dtype::F32, Dtype::F64]
         .into_iter()
-        .filter_map(|dtype| largest(dtype).map(|n| Data::<f32>::bytes_per_element(dtype) * n))
+        .filter_map(|dtype| largest(dtype).map(|n| data::bytes_per_element(dtype) * n))
         .sum::<usize>()
         + rows.iter().map(Row::output_bytes).max().unwrap_or(0);
     if let Some(available) = machine::available_memory()
@@ -350,10 +350,7 @@ fn run(args: &Args) -> Result<Report, String> {
 /// row kind called once on one sample.
 fn refuse_bad_parameters(rows: &[Row], parameters: &Parameters) -> Result<(), String> {
     fn check<T: Float + Send + Sync>(row: &Row, parameters: &Parameters) -> Result<(), String> {
-        let sample = Row {
-            n: row.classes * row.spatial,
-            ..*row
-        };
+        let sample = row.resized(1);
         let data = Data::<T>::new(sample.n);
         Prepared::new(sample, &data, parameters)
             .call()
@@ -462,18 +459,7 @@ fn compare<T: Float + Send + Sync>(
     let small = if row.n <= limit {
         *row
     } else {
-        Row::new(
-            row.loss,
-            row.objective,
-            row.output,
-            row.dtype,
-            limit,
-            rows::Shapes {
-                classes: row.classes,
-                spatial_classes: row.classes,
-                spatial: row.spatial,
-            },
-        )
+        row.resized(limit)
     };
     let mut prepared = Prepared::new(small, data, p);
     let library = if small.n == measured_n {

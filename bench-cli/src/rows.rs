@@ -121,6 +121,15 @@ impl Row {
         }
     }
 
+    /// The same row at `size` logits, rounded down to whole rows or samples (at least one).
+    pub fn resized(&self, size: usize) -> Row {
+        let sample = self.classes * self.spatial;
+        Row {
+            n: (size / sample).max(1) * sample,
+            ..*self
+        }
+    }
+
     /// Whether the library has this combination (the sigmoid family on the sigmoid forms
     /// it means something for; the softmax with focal, poly-1 and per-class γ; the Hessian
     /// for the sigmoid forms).
