@@ -106,10 +106,9 @@ pub(crate) trait ElementLoss<T: Real>: Sync + Sized {
     }
 
     /// Runs `run` with this objective, or with an equivalent one that is faster for the
-    /// targets (`soft`) and gives the same bits (focal loss at γ = 2).
+    /// targets (`R::SOFT`) and gives the same bits (focal loss at γ = 2).
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
-        let _ = soft;
+    fn specialize<R: RunObjective<T>>(&self, run: R) -> R::Output {
         run.run(self)
     }
 }
@@ -125,6 +124,9 @@ pub(crate) struct LaneClasses {
 /// What [`ElementLoss::specialize`] runs: generic over the objective it is given.
 pub(crate) trait RunObjective<T: Real> {
     type Output;
+    /// Whether the loop takes the soft-target arithmetic. A constant, so that a form an
+    /// objective picks only for hard targets is not compiled for soft ones (`if R::SOFT`).
+    const SOFT: bool;
     fn run<O: ElementLoss<T>>(self, objective: &O) -> Self::Output;
 }
 
@@ -221,6 +223,15 @@ impl<T: Real, O: ElementLoss<T>, M: Mode, const SOFT: bool> WithSimd
 
     /// Picks the loop for the kind of targets and lets the objective pick its fastest form
     /// once, so that the loop itself has no branches on them.
+    ///
+    /// Soft targets and the two kinds of hard targets each have a loop of their own; label
+    /// smoothing of hard targets (labels or class indices) shares one loop that picks its
+    /// target load per vector, a branch the CPU predicts every time. Every loop is compiled
+    /// for every objective form, output, level and element type, and compile time and
+    /// compiler memory grow with their number: four kinds of loop instead of five. (One
+    /// loop for all soft arithmetic, soft targets included, would make three, but costs the
+    /// soft-target loops up to 18 % (ASL), where the mask of ignored lanes is no longer a
+    /// constant.)
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn with_simd<S: Simd>(self, simd: S) -> f64 {
         let Kernel {
@@ -229,15 +240,26 @@ impl<T: Real, O: ElementLoss<T>, M: Mode, const SOFT: bool> WithSimd
             objective,
             ..
         } = self;
-        match chunk.targets {
+        let targets = chunk.targets;
+        // `if SOFT`, a constant condition alone: a hard kernel never compiles the smoothing
+        // loop, and a smoothing kernel never compiles the hard loops.
+        match targets {
             Targets::Soft(y) => {
                 specialized::<T, S, O, _, M, true>(simd, chunk, params, objective, y)
             }
             Targets::Labels(y) => {
-                specialized::<T, S, O, _, M, SOFT>(simd, chunk, params, objective, y)
+                if SOFT {
+                    specialized::<T, S, O, _, M, true>(simd, chunk, params, objective, targets)
+                } else {
+                    specialized::<T, S, O, _, M, false>(simd, chunk, params, objective, y)
+                }
             }
             Targets::Classes(y) => {
-                specialized::<T, S, O, _, M, SOFT>(simd, chunk, params, objective, y)
+                if SOFT {
+                    specialized::<T, S, O, _, M, true>(simd, chunk, params, objective, targets)
+                } else {
+                    specialized::<T, S, O, _, M, false>(simd, chunk, params, objective, y)
+                }
             }
         }
     }
@@ -266,7 +288,7 @@ fn specialized<
         targets,
         mode: PhantomData,
     };
-    objective.specialize(run, SOFT)
+    objective.specialize(run)
 }
 
 /// Runs the loop for the objective it is given as its own function at the level's target
@@ -283,17 +305,30 @@ impl<T: Real, S: Simd, Y: TargetSource<T>, M: Mode, const SOFT: bool> RunObjecti
     for Vectorize<'_, '_, T, S, Y, M, SOFT>
 {
     type Output = f64;
+    const SOFT: bool = SOFT;
 
     #[cfg_attr(not(debug_assertions), inline(always))]
     fn run<O: ElementLoss<T>>(self, objective: &O) -> f64 {
-        self.simd.vectorize(Loop::<T, O, Y, M, SOFT> {
-            chunk: self.chunk,
-            params: self.params,
-            objective,
-            targets: self.targets,
-            mode: PhantomData,
-        })
+        vectorized(
+            self.simd,
+            Loop::<T, O, Y, M, SOFT> {
+                chunk: self.chunk,
+                params: self.params,
+                objective,
+                targets: self.targets,
+                mode: PhantomData,
+            },
+        )
     }
+}
+
+/// Each loop is a function of its own at every level. pulp's `vectorize` is one at the x86
+/// levels (it enables the target features), but the scalar level's is inlined: without this
+/// boundary the scalar loops of every kind of target, output and objective form piled up
+/// in one caller (`sigmoid_chunk`), a function the optimiser takes in whole.
+#[inline(never)]
+fn vectorized<S: Simd, Op: WithSimd>(simd: S, op: Op) -> Op::Output {
+    simd.vectorize(op)
 }
 
 /// The loop over a chunk for one objective and kind of targets; returns the sum of the
@@ -601,6 +636,32 @@ pub(crate) trait TargetSource<T: Real>: Copy {
     fn classes(self, start: usize) -> Option<LaneClasses> {
         let _ = start;
         None
+    }
+}
+
+/// Any of the three, chosen per vector: the source of the label-smoothing loop.
+impl<T: Real> TargetSource<T> for Targets<'_, T> {
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn load<S: Simd>(
+        self,
+        v: Lanes<T, S>,
+        start: usize,
+        len: usize,
+        in_range: Option<T::M<S>>,
+    ) -> (T::V<S>, Option<T::M<S>>) {
+        match self {
+            Targets::Soft(y) => y.load(v, start, len, in_range),
+            Targets::Labels(y) => y.load(v, start, len, in_range),
+            Targets::Classes(y) => y.load(v, start, len, in_range),
+        }
+    }
+
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn classes(self, start: usize) -> Option<LaneClasses> {
+        match self {
+            Targets::Classes(y) => TargetSource::<T>::classes(y, start),
+            _ => None,
+        }
     }
 }
 

@@ -146,8 +146,12 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Focal<T, G> {
     /// Hard targets at γ = 2 (the default of every focal loss) get a loop without the
     /// choice of γ.
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
-        if !G::TWO && !soft && self.integer_gamma == Some(2) {
+    fn specialize<R: RunObjective<T>>(&self, run: R) -> R::Output {
+        // A constant condition alone, so that soft loops never compile the γ = 2 form.
+        if R::SOFT {
+            return run.run(self);
+        }
+        if !G::TWO && self.integer_gamma == Some(2) {
             run.run(&self.with_power::<GammaTwo>())
         } else {
             run.run(self)
@@ -187,8 +191,11 @@ impl<T: Real, G: FocusingPower> ElementLoss<T> for Poly1Focal<T, G> {
     }
 
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
-        if !G::TWO && !soft && self.focal.integer_gamma == Some(2) {
+    fn specialize<R: RunObjective<T>>(&self, run: R) -> R::Output {
+        if R::SOFT {
+            return run.run(self);
+        }
+        if !G::TWO && self.focal.integer_gamma == Some(2) {
             run.run(&Poly1Focal {
                 focal: self.focal.with_power::<GammaTwo>(),
                 epsilon: self.epsilon,

@@ -143,8 +143,7 @@ impl<T: Real, const SHIFTED: bool> ElementLoss<T> for FocalStar<T, SHIFTED> {
 
     /// A shift (β ≠ 0) takes the element's own transcendentals, chosen once.
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn specialize<R: RunObjective<T>>(&self, run: R, soft: bool) -> R::Output {
-        let _ = soft;
+    fn specialize<R: RunObjective<T>>(&self, run: R) -> R::Output {
         if !SHIFTED && self.beta.widen() != 0.0 {
             run.run(&self.shifted())
         } else {
