@@ -209,6 +209,25 @@ def _reduced(loss: np.ndarray, reduction: str):
     return loss if reduction == "none" else loss[()]
 
 
+def _sigmoid(arguments: dict, outputs: str, **out):
+    """The native sigmoid call of a public function, from its arguments (``locals()``: the
+    signature is the one list of the options)."""
+    options = {
+        k: v
+        for k, v in arguments.items()
+        if k in ("weights", "label_smoothing", "reduction", "normalizer", "hessian_floor")
+    }
+    return _native.sigmoid(
+        arguments["logits"],
+        arguments["targets"],
+        objective=_objective(arguments["gamma"], arguments["alpha"], arguments["objective"]),
+        threads=_threads(arguments["threads"]),
+        outputs=outputs,
+        **{f"out_{name}": array for name, array in out.items()},
+        **options,
+    )
+
+
 def _pair(out, names: Tuple[str, str]):
     if out is None:
         return None, None
@@ -260,18 +279,7 @@ def sigmoid_focal_loss(
     >>> float(fl.sigmoid_focal_loss(x, np.array([1, 0], dtype=np.uint8), reduction="sum")) > 0
     True
     """
-    loss, _, _ = _native.sigmoid(
-        logits,
-        targets,
-        objective=_objective(gamma, alpha, objective),
-        weights=weights,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        normalizer=normalizer,
-        threads=_threads(threads),
-        outputs="loss",
-        out_loss=out,
-    )
+    loss, _, _ = _sigmoid(locals(), "loss", loss=out)
     return _reduced(loss, reduction)
 
 
@@ -293,19 +301,7 @@ def sigmoid_focal_loss_grad(
     one pass: ``(loss, grad)``. ``grad`` is the gradient of the reduced loss (of each element's
     loss for ``"none"``). ``out=(loss_out, grad_out)``, either may be ``None``."""
     out_loss, out_grad = _pair(out, ("loss_out", "grad_out"))
-    loss, grad, _ = _native.sigmoid(
-        logits,
-        targets,
-        objective=_objective(gamma, alpha, objective),
-        weights=weights,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        normalizer=normalizer,
-        threads=_threads(threads),
-        outputs="loss_grad",
-        out_loss=out_loss,
-        out_grad=out_grad,
-    )
+    loss, grad, _ = _sigmoid(locals(), "loss_grad", loss=out_loss, grad=out_grad)
     return _reduced(loss, reduction), grad
 
 
@@ -324,18 +320,7 @@ def sigmoid_focal_grad(
     out: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """The gradient of :func:`sigmoid_focal_loss` alone (the same bits as the fused call's)."""
-    _, grad, _ = _native.sigmoid(
-        logits,
-        targets,
-        objective=_objective(gamma, alpha, objective),
-        weights=weights,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        normalizer=normalizer,
-        threads=_threads(threads),
-        outputs="grad",
-        out_grad=out,
-    )
+    _, grad, _ = _sigmoid(locals(), "grad", grad=out)
     return grad
 
 
@@ -360,19 +345,7 @@ def sigmoid_focal_grad_hess(
     ``w·g`` and ``w·max(h, floor)``. The boosting adapters pass a floor of their own.
     """
     out_grad, out_hess = _pair(out, ("grad_out", "hess_out"))
-    _, grad, hess = _native.sigmoid(
-        logits,
-        targets,
-        objective=_objective(gamma, alpha, objective),
-        weights=weights,
-        label_smoothing=label_smoothing,
-        reduction="none",
-        threads=_threads(threads),
-        outputs="grad_hess",
-        hessian_floor=hessian_floor,
-        out_grad=out_grad,
-        out_hess=out_hess,
-    )
+    _, grad, hess = _sigmoid(locals(), "grad_hess", grad=out_grad, hess=out_hess)
     return grad, hess
 
 
@@ -384,13 +357,19 @@ def _softmax_alpha(alpha):
     return [float(a) for a in alpha]
 
 
-def _softmax(logits, targets, outputs, out_loss, out_grad, **options):
+def _softmax(arguments: dict, outputs: str, **out):
+    """The native softmax call of a public function, from its arguments (``locals()``: the
+    signature is the one list of the options)."""
+    names = ("gamma", "alpha", "class_gamma", "epsilon", "label_smoothing", "reduction",
+             "normalizer", "ignore_index", "threads")
+    options = {name: arguments[name] for name in names}
     options["alpha"] = _softmax_alpha(options["alpha"])
     if options["class_gamma"] is not None:
         options["class_gamma"] = [float(g) for g in options["class_gamma"]]
     options["threads"] = _threads(options["threads"])
     return _native.softmax(
-        logits, targets, outputs=outputs, out_loss=out_loss, out_grad=out_grad, **options
+        arguments["logits"], arguments["targets"], outputs=outputs,
+        **{f"out_{name}": array for name, array in out.items()}, **options
     )
 
 
@@ -418,22 +397,7 @@ def softmax_focal_loss(
     whose target is ``ignore_index`` count for nothing (not in the mean's count either).
     For ``reduction="none"`` the loss has the targets' shape.
     """
-    loss, _, _ = _softmax(
-        logits,
-        targets,
-        "loss",
-        out,
-        None,
-        gamma=gamma,
-        alpha=alpha,
-        class_gamma=class_gamma,
-        epsilon=epsilon,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        normalizer=normalizer,
-        ignore_index=ignore_index,
-        threads=threads,
-    )
+    loss, _, _ = _softmax(locals(), "loss", loss=out)
     return _reduced(loss, reduction)
 
 
@@ -455,22 +419,7 @@ def softmax_focal_loss_grad(
     """:func:`softmax_focal_loss` and its gradient (the logits' shape) in one pass:
     ``(loss, grad)``; ``out=(loss_out, grad_out)``."""
     out_loss, out_grad = _pair(out, ("loss_out", "grad_out"))
-    loss, grad, _ = _softmax(
-        logits,
-        targets,
-        "loss_grad",
-        out_loss,
-        out_grad,
-        gamma=gamma,
-        alpha=alpha,
-        class_gamma=class_gamma,
-        epsilon=epsilon,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        normalizer=normalizer,
-        ignore_index=ignore_index,
-        threads=threads,
-    )
+    loss, grad, _ = _softmax(locals(), "loss_grad", loss=out_loss, grad=out_grad)
     return _reduced(loss, reduction), grad
 
 
@@ -490,20 +439,5 @@ def softmax_focal_grad(
     out: Optional[np.ndarray] = None,
 ) -> np.ndarray:
     """The gradient of :func:`softmax_focal_loss` alone."""
-    _, grad, _ = _softmax(
-        logits,
-        targets,
-        "grad",
-        None,
-        out,
-        gamma=gamma,
-        alpha=alpha,
-        class_gamma=class_gamma,
-        epsilon=epsilon,
-        label_smoothing=label_smoothing,
-        reduction=reduction,
-        normalizer=normalizer,
-        ignore_index=ignore_index,
-        threads=threads,
-    )
+    _, grad, _ = _softmax(locals(), "grad", grad=out)
     return grad

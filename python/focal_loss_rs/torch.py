@@ -39,6 +39,13 @@ def _array(tensor: Tensor, name: str) -> np.ndarray:
     return tensor.detach().contiguous().numpy()
 
 
+def _as_tensors(loss, grad, logits: Tensor) -> Tuple[Tensor, Tensor]:
+    """The native outputs as tensors sharing their memory; an empty gradient when the call
+    computed none."""
+    grad_tensor = logits.new_empty(0) if grad is None else torch.from_numpy(grad)
+    return torch.from_numpy(np.asarray(loss)), grad_tensor
+
+
 def _objective_args(native: dict):
     """The objective's parameters as a custom op's schema takes them (no dicts, no unions)."""
     params = [
@@ -96,8 +103,7 @@ def _sigmoid_focal(
         threads=threads,
         outputs="loss_grad" if with_grad else "loss",
     )
-    grad_tensor = torch.from_numpy(grad) if with_grad else logits.new_empty(0)
-    return torch.from_numpy(np.asarray(loss)), grad_tensor
+    return _as_tensors(loss, grad, logits)
 
 
 @_sigmoid_focal.register_fake
@@ -141,8 +147,7 @@ def _softmax_focal(
         threads=threads,
         outputs="loss_grad" if with_grad else "loss",
     )
-    grad_tensor = torch.from_numpy(grad) if with_grad else logits.new_empty(0)
-    return torch.from_numpy(np.asarray(loss)), grad_tensor
+    return _as_tensors(loss, grad, logits)
 
 
 @_softmax_focal.register_fake

@@ -118,6 +118,22 @@ fn output<'py, T: Element>(
     Ok((array, writer))
 }
 
+/// `$typed::<T>($args)` for the element type `T` of `$logits`, float32 or float64.
+macro_rules! by_dtype {
+    ($logits:expr, $typed:ident($($args:expr),*)) => {
+        if is::<f32>($logits) {
+            $typed::<f32>($($args),*)
+        } else if is::<f64>($logits) {
+            $typed::<f64>($($args),*)
+        } else {
+            Err(PyTypeError::new_err(format!(
+                "logits must have dtype float32 or float64, not {}",
+                dtype_name(&$logits.dtype())
+            )))
+        }
+    };
+}
+
 fn reduction(name: &str) -> PyResult<Reduction> {
     match name {
         "none" => Ok(Reduction::None),
@@ -515,16 +531,7 @@ fn sigmoid<'py>(
         hessian_floor,
         out: [out_loss, out_grad, out_hess],
     };
-    if is::<f32>(logits) {
-        sigmoid_typed::<f32>(py, call)
-    } else if is::<f64>(logits) {
-        sigmoid_typed::<f64>(py, call)
-    } else {
-        Err(PyTypeError::new_err(format!(
-            "logits must have dtype float32 or float64, not {}",
-            dtype_name(&logits.dtype())
-        )))
-    }
+    by_dtype!(logits, sigmoid_typed(py, call))
 }
 
 /// α of the softmax loss: off (`None`), one value, or one per class.
@@ -667,16 +674,7 @@ fn softmax<'py>(
         outputs: self::outputs(outputs)?,
         out: [out_loss, out_grad],
     };
-    if is::<f32>(logits) {
-        softmax_typed::<f32>(py, call)
-    } else if is::<f64>(logits) {
-        softmax_typed::<f64>(py, call)
-    } else {
-        Err(PyTypeError::new_err(format!(
-            "logits must have dtype float32 or float64, not {}",
-            dtype_name(&logits.dtype())
-        )))
-    }
+    by_dtype!(logits, softmax_typed(py, call))
 }
 
 /// The address of the memory a call reads for `array` (for the zero-copy tests): the same
