@@ -120,7 +120,8 @@ def _softmax_focal(
     targets: Tensor,
     gamma: float,
     class_gamma: Optional[List[float]],
-    alpha: Optional[List[float]],
+    alpha: Optional[float],
+    class_alpha: Optional[List[float]],
     epsilon: float,
     label_smoothing: float,
     reduction: str,
@@ -129,16 +130,13 @@ def _softmax_focal(
     threads: int,
     with_grad: bool,
 ) -> Tuple[Tensor, Tensor]:
-    # A scalar α travels as a list of one value (custom_op schemas have no unions).
-    alpha_arg: Union[None, float, List[float]] = alpha
-    if alpha is not None and len(alpha) == 1 and logits.shape[1] != 1:
-        alpha_arg = alpha[0]
+    # One α or one per class: two arguments, as custom_op schemas have no unions.
     loss, grad, _ = _native.softmax(
         _array(logits, "input"),
         _array(targets, "target"),
         gamma=gamma,
         class_gamma=class_gamma,
-        alpha=alpha_arg,
+        alpha=class_alpha if class_alpha is not None else alpha,
         epsilon=epsilon,
         label_smoothing=label_smoothing,
         reduction=reduction,
@@ -151,8 +149,8 @@ def _softmax_focal(
 
 
 @_softmax_focal.register_fake
-def _(logits, targets, gamma, class_gamma, alpha, epsilon, label_smoothing, reduction,
-      normalizer, ignore_index, threads, with_grad):
+def _(logits, targets, gamma, class_gamma, alpha, class_alpha, epsilon, label_smoothing,
+      reduction, normalizer, ignore_index, threads, with_grad):
     loss = logits.new_empty(targets.shape if reduction == "none" else ())
     grad = logits.new_empty(logits.shape if with_grad else (0,))
     return loss, grad
@@ -291,16 +289,16 @@ def softmax_focal_loss(
     if isinstance(alpha, Tensor):
         alpha = alpha.detach().cpu().tolist()
     alpha_arg = _softmax_alpha(alpha)
-    alpha_list = None if alpha_arg is None else (
-        [alpha_arg] if isinstance(alpha_arg, float) else alpha_arg
-    )
+    class_alpha = alpha_arg if isinstance(alpha_arg, list) else None
+    scalar_alpha = None if class_alpha is not None else alpha_arg
     with_grad = torch.is_grad_enabled() and input.requires_grad
     loss, _ = _softmax_focal(
         input,
         target,
         float(gamma),
         None if class_gamma is None else [float(g) for g in class_gamma],
-        alpha_list,
+        scalar_alpha,
+        class_alpha,
         float(epsilon),
         float(label_smoothing),
         _reduction(reduction),

@@ -184,3 +184,6 @@ def test_errors():
         sigmoid_focal_loss(x, torch.ones(4), gamma=-1.0)
     with pytest.raises(ValueError, match="target"):
         softmax_focal_loss(torch.randn(3, 4), torch.tensor([0, 4, 1]))
+    # one per-class α for four classes: a length error, not a scalar α
+    with pytest.raises(ValueError, match="alpha"):
+        softmax_focal_loss(torch.randn(3, 4), torch.tensor([0, 3, 1]), alpha=[0.5])
