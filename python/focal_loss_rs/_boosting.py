@@ -60,7 +60,7 @@ class FocalBoosting:
             if classes.size and (classes.min() < 0 or classes.max() >= scores.shape[1]):
                 raise ValueError(f"class labels must lie in [0, {scores.shape[1]})")
             return classes.astype(np.int32)
-        return np.ascontiguousarray(labels.astype(scores.dtype).reshape(scores.shape))
+        return np.ascontiguousarray(labels.astype(scores.dtype, copy=False).reshape(scores.shape))
 
     @staticmethod
     def _weights(weights, scores: np.ndarray) -> Optional[np.ndarray]:
@@ -69,7 +69,7 @@ class FocalBoosting:
         weights = np.asarray(weights).reshape(-1)
         if weights.size == 0:
             return None
-        weights = weights.astype(scores.dtype)
+        weights = weights.astype(scores.dtype, copy=False)
         if scores.ndim == 2 and scores.shape[1] > 1:
             # A row's weight for each of its K scores.
             weights = np.repeat(weights, scores.shape[1])
