@@ -635,6 +635,20 @@ mod tests {
         }
     }
 
+    /// A softmax row of exactly 2^24 classes is as huge as the longer ones: c_abi and
+    /// levels_agree skip it. (A CI run spent 791 s on one such c_abi input: NaN logits, f64.)
+    #[test]
+    fn a_softmax_of_two_to_the_24_classes_is_huge() {
+        // f32 softmax; classes: the rare arm, then 2^24 + 0; one position, one sample.
+        let data = [2, 255, 240, 0, 0, 1];
+        let case = decode(&data);
+        let Problem::Softmax(s) = &case.problem else {
+            panic!("{case:?}")
+        };
+        assert_eq!((s.batch, s.classes, s.spatial), (1, 1 << 24, 1));
+        assert!(case.huge());
+    }
+
     /// Every objective of the sigmoid family encodes back to itself and passes every target.
     /// Softmax rows beyond 2^24 classes stay reachable (the f32 class-index collision
     /// class of issue #10): kernels_vs_reference checks one; the other targets skip it.

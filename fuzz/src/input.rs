@@ -280,11 +280,11 @@ pub struct Case {
 }
 
 impl Case {
-    /// A softmax of more than 2^24 classes: kernels_vs_reference checks it (the f32 class
+    /// A softmax of 2^24 classes or more: kernels_vs_reference checks it (the f32 class
     /// index collision); levels_agree and c_abi leave it out, as each of their many calls
     /// would take 20 s and the row length changes nothing about SIMD lanes or the C boundary.
     pub fn huge(&self) -> bool {
-        matches!(&self.problem, Problem::Softmax(s) if s.classes > HUGE_CLASSES)
+        matches!(&self.problem, Problem::Softmax(s) if s.classes >= HUGE_CLASSES)
     }
 }
 
@@ -365,7 +365,7 @@ fn output_skew(r: &mut Reader<'_>) -> i8 {
     if r.u8() == 255 { r.u8() as i8 } else { 0 }
 }
 
-/// More classes than this make a case [`Case::huge`].
+/// This many classes or more make a case [`Case::huge`].
 pub const HUGE_CLASSES: usize = 1 << 24;
 
 /// Classes of a row; `softmax` rows may, rarely, have more than 2^24.
