@@ -12,7 +12,8 @@
 //!   binary and multi-label heads with soft targets, `u8` labels or class indices
 //!   ([`SigmoidTargets`]).
 //! - [`softmax_focal_loss`], [`softmax_focal_loss_grad`]: multi-class heads, row-major
-//!   `[N, C]` or channels-first `[N, C, S]` ([`SoftmaxShape`]).
+//!   `[N, C]` or channels-first `[N, C, S]` ([`SoftmaxShape`]);
+//!   [`softmax_focal_grad_hess`]: its diagonal Hessian, for multi-class gradient boosting.
 //! - [`reference`](mod@reference): the plain scalar oracle everything is tested against.
 //!
 //! Every function validates all of its arguments before it writes anything: on error the
@@ -73,6 +74,6 @@ pub use sigmoid_family::{
 pub use simd::with_emulated_simd;
 pub use simd::{SimdLevel, simd_level};
 pub use softmax::{
-    SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape, softmax_focal_grad, softmax_focal_loss,
-    softmax_focal_loss_grad, softmax_focal_partial,
+    SoftmaxAlpha, SoftmaxFocalOptions, SoftmaxShape, softmax_focal_grad, softmax_focal_grad_hess,
+    softmax_focal_loss, softmax_focal_loss_grad, softmax_focal_partial,
 };

@@ -77,4 +77,6 @@ pub struct SoftmaxCall<'a> {
     pub label_smoothing: f64,
     pub grad_scale: f64,
     pub ignore_index: i32,
+    /// With a Hessian output: values below this are raised to it.
+    pub hessian_floor: Option<f64>,
 }

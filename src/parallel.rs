@@ -164,6 +164,7 @@ pub trait Kernels: Sized {
         call: &SoftmaxCall<'_>,
         loss: Option<&mut [Self]>,
         grad: Option<&mut [Self]>,
+        hess: Option<&mut [Self]>,
     ) -> ExactSum;
 }
 
@@ -193,8 +194,9 @@ macro_rules! kernels_of {
                 call: &SoftmaxCall<'_>,
                 loss: Option<&mut [Self]>,
                 grad: Option<&mut [Self]>,
+                hess: Option<&mut [Self]>,
             ) -> ExactSum {
-                softmax(logits, targets, classes, spatial, call, loss, grad)
+                softmax(logits, targets, classes, spatial, call, loss, grad, hess)
             }
         }
     )*};
@@ -525,6 +527,7 @@ impl<T: Real> ClassParameters<T> {
             }),
             grad_scale: T::narrow(call.grad_scale),
             ignore_index: call.ignore_index,
+            hessian_floor: call.hessian_floor.map(T::narrow),
         }
     }
 }
@@ -544,6 +547,7 @@ fn softmax<T: Real>(
     call: &SoftmaxCall<'_>,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
+    hess: Option<&mut [T]>,
 ) -> ExactSum {
     let sample = classes * spatial;
     if sample == 0 {
@@ -562,13 +566,15 @@ fn softmax<T: Real>(
         .zip(targets.chunks(positions_per_chunk))
         .zip(optional_chunks(loss, positions_per_chunk))
         .zip(optional_chunks(grad, logits_per_chunk))
-        .map(|(((logits, targets), loss), grad)| softmax::Chunk {
+        .zip(optional_chunks(hess, logits_per_chunk))
+        .map(|((((logits, targets), loss), grad), hess)| softmax::Chunk {
             logits,
             targets,
             classes,
             spatial,
             loss,
             grad,
+            hess,
         })
         .collect();
     let exact_indices = classes as f64 <= 2f64.powi(T::MANTISSA_BITS as i32 + 1);
@@ -582,6 +588,7 @@ fn softmax<T: Real>(
         let logits = widened(chunk.logits);
         let mut loss = chunk.loss.as_deref().map(widened);
         let mut grad = chunk.grad.as_deref().map(widened);
+        let mut hess = chunk.hess.as_deref().map(widened);
         let wide_chunk = softmax::Chunk {
             logits: &logits,
             targets: chunk.targets,
@@ -589,10 +596,12 @@ fn softmax<T: Real>(
             spatial,
             loss: loss.as_deref_mut(),
             grad: grad.as_deref_mut(),
+            hess: hess.as_deref_mut(),
         };
         let sum = softmax_chunk(level, wide_chunk, wide);
         narrow_into(chunk.loss, loss);
         narrow_into(chunk.grad, grad);
+        narrow_into(chunk.hess, hess);
         sum
     };
     exact_sum(&map_chunks(chunks, run))
@@ -606,16 +615,18 @@ fn reborrow_softmax<'s, T>(chunk: &'s mut softmax::Chunk<'_, T>) -> softmax::Chu
         spatial: chunk.spatial,
         loss: chunk.loss.as_deref_mut(),
         grad: chunk.grad.as_deref_mut(),
+        hess: chunk.hess.as_deref_mut(),
     }
 }
 
-/// Rows of many classes are vectorized along the row; the rest across positions.
+/// Rows of many classes are vectorized along the row; the rest, and every Hessian, across
+/// positions.
 fn softmax_chunk<T: Real>(
     level: Dispatch,
     chunk: softmax::Chunk<'_, T>,
     params: &softmax::Params<'_, T>,
 ) -> f64 {
-    if chunk.spatial == 1 && chunk.classes >= ROW_KERNEL_MIN_CLASSES {
+    if chunk.spatial == 1 && chunk.classes >= ROW_KERNEL_MIN_CLASSES && chunk.hess.is_none() {
         level.run(RowsKernel { chunk, params })
     } else {
         level.run(softmax::Kernel { chunk, params })

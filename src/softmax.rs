@@ -235,6 +235,20 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
 ) -> Result<PartialLoss, FocalError> {
+    checked_call(logits, targets, shape, options, loss, grad, None)
+}
+
+/// Validates a call (the Hessian needs one-hot targets and a floor that is not NaN), then
+/// runs it.
+fn checked_call<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    loss: Option<&mut [T]>,
+    grad: Option<&mut [T]>,
+    hess: Option<(&mut [T], Option<f64>)>,
+) -> Result<PartialLoss, FocalError> {
     let SoftmaxShape {
         batch,
         classes,
@@ -253,6 +267,17 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
     }
     let elements = validate::product(&[positions, classes])?;
     options.validate::<T>(classes)?;
+    if let Some((_, floor)) = &hess {
+        if options.label_smoothing != 0.0 {
+            return Err(FocalError::UnsupportedTargets {
+                objective: "softmax focal Hessian",
+                needs: "one-hot targets (label_smoothing 0)",
+            });
+        }
+        if let Some(floor) = floor.filter(|f| f.is_nan()) {
+            return Err(FocalError::InvalidHessianFloor(floor));
+        }
+    }
     validate::input_length("logits", elements, logits.len())?;
     validate::input_length("targets", positions, targets.len())?;
     validate::output_length(
@@ -261,6 +286,9 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
         loss.as_deref(),
     )?;
     validate::output_length("grad", elements, grad.as_deref())?;
+    if let Some((hess, _)) = &hess {
+        validate::output_length("hess", elements, Some(&**hess))?;
+    }
     if let Some(index) = targets
         .iter()
         .position(|&t| t != options.ignore_index && !(t >= 0 && (t as usize) < classes))
@@ -272,7 +300,7 @@ pub(crate) fn softmax_focal_outputs<T: Float>(
             ignore_index: options.ignore_index,
         });
     }
-    Ok(run(logits, targets, shape, options, loss, grad))
+    Ok(run(logits, targets, shape, options, loss, grad, hess))
 }
 
 /// Validated arguments → the parallel kernels, then the reduction; returns the call's sum
@@ -284,7 +312,12 @@ fn run<T: Float>(
     options: &SoftmaxFocalOptions,
     loss: Option<&mut [T]>,
     grad: Option<&mut [T]>,
+    hess: Option<(&mut [T], Option<f64>)>,
 ) -> PartialLoss {
+    let (hess, hessian_floor) = match hess {
+        Some((hess, floor)) => (Some(hess), floor),
+        None => (None, None),
+    };
     let count = targets
         .iter()
         .filter(|&&t| t != options.ignore_index)
@@ -298,6 +331,9 @@ fn run<T: Float>(
         if let Some(grad) = grad {
             grad.fill(T::from_f64(0.0));
         }
+        if let Some(hess) = hess {
+            hess.fill(T::from_f64(0.0));
+        }
         return PartialLoss::default();
     }
     let call = SoftmaxCall {
@@ -308,6 +344,7 @@ fn run<T: Float>(
         label_smoothing: options.label_smoothing,
         grad_scale: 1.0 / divisor,
         ignore_index: options.ignore_index,
+        hessian_floor,
     };
     let (elementwise_loss, reduced_loss) = match options.reduction {
         Reduction::None => (loss, None),
@@ -322,6 +359,7 @@ fn run<T: Float>(
             &call,
             elementwise_loss,
             grad,
+            hess,
         )
     });
     if let Some(loss) = reduced_loss {
@@ -415,6 +453,62 @@ pub fn softmax_focal_grad<T: Float>(
     grad: &mut [T],
 ) -> Result<(), FocalError> {
     softmax_focal_outputs(logits, targets, shape, options, None, Some(grad)).map(drop)
+}
+
+/// Per-position gradient and diagonal Hessian of the softmax focal loss (same layout as
+/// `logits`): the multi-class custom objective of a gradient-boosting library (XGBoost's
+/// `multi:softprob` layout is `[N, K]` row-major: `SoftmaxShape::rows(N, K)`).
+///
+/// For one-hot targets (`label_smoothing` must be 0); γ, per-class γ, α, per-class α, poly-1's
+/// ε and `ignore_index` apply; the reduction and normaliser of `options` are not used (the
+/// values are those of each position's own loss). `H_jj = ∂²L/∂x_j²` is formed from bounded
+/// terms for every γ ≥ 0 (docs/MATH.md, "Softmax Hessian"). Like the sigmoid focal Hessian it
+/// is negative where the target's probability is small (`p_t` below about 0.06 at γ = 2, and
+/// for the other classes of such rows); Newton steps need it positive, so `hessian_floor`
+/// raises every value below it to it. Ignored positions get 0 and 0. The gradient has the
+/// bits of [`softmax_focal_grad`] with [`Reduction::Sum`] where that call runs across
+/// positions (channels-first, or fewer than 16 classes).
+///
+/// # Errors
+/// As [`softmax_focal_loss`], label smoothing (`FocalError::UnsupportedTargets`) and a NaN
+/// `hessian_floor`; `grad` and `hess` are then untouched.
+///
+/// ```
+/// use focal_loss::{softmax_focal_grad_hess, SoftmaxFocalOptions, SoftmaxShape};
+/// // Two samples, three classes (row-major), γ = 2.
+/// let logits = [2.0f64, 0.5, -1.0, -3.0, 0.0, 4.0];
+/// let (mut grad, mut hess) = ([0.0; 6], [0.0; 6]);
+/// softmax_focal_grad_hess(&logits, &[0, 0], SoftmaxShape::rows(2, 3),
+///                         &SoftmaxFocalOptions::default(), Some(1e-6), &mut grad, &mut hess)?;
+/// assert!(grad[0] < 0.0 && hess[0] > 0.0);   // a well-classified row: convex
+/// assert!(grad[3] < 0.0 && hess[3] == 1e-6); // badly misclassified: floored
+/// # Ok::<(), focal_loss::FocalError>(())
+/// ```
+pub fn softmax_focal_grad_hess<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    hessian_floor: Option<f64>,
+    grad: &mut [T],
+    hess: &mut [T],
+) -> Result<(), FocalError> {
+    // The reduction does not apply here, and so neither does its normaliser.
+    let per_position = SoftmaxFocalOptions {
+        reduction: Reduction::None,
+        normalizer: None,
+        ..options.clone()
+    };
+    checked_call(
+        logits,
+        targets,
+        shape,
+        &per_position,
+        None,
+        Some(grad),
+        Some((hess, hessian_floor)),
+    )
+    .map(drop)
 }
 
 /// One shard's part of a reduced softmax loss: the sum of its position losses and the count

@@ -7,7 +7,8 @@
 
 use focal_loss::{
     Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape, reference,
-    sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_loss_grad,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_grad, softmax_focal_grad_hess,
+    softmax_focal_loss_grad,
 };
 use proptest::prelude::*;
 
@@ -262,6 +263,69 @@ proptest! {
             let loss_scale = tolerance::softmax_loss_scales(&x64, &targets, shape, &options, divisor);
             check("softmax loss", &got_loss, &want_loss, &loss_scale, single)?;
             check("softmax grad", &got_grad, &want_grad, &scale, single)?;
+        }
+    }
+
+    #[test]
+    fn softmax_hessian_matches_the_reference(
+        batch in 0..5usize,
+        classes in prop_oneof![1..9usize, 16..40usize],
+        spatial in 1..6usize,
+        logit_seed in prop::collection::vec(logit(), 67),
+        target_seed in prop::collection::vec(0..12i32, 32),
+        gamma in prop_oneof![Just(0.0), Just(2.0), 0.0..4.0f64],
+        alpha in prop_oneof![Just(None), (0.0..=1.0f64).prop_map(Some)],
+        per_class in any::<bool>(),
+        class_gamma_seed in prop::option::of(prop::collection::vec(
+            prop_oneof![Just(0.0), Just(2.0), 0.0..4.0f64], 40)),
+        epsilon in prop_oneof![3 => Just(0.0), 1 => Just(1.0), 1 => Just(-1.0), 1 => -2.0..4.0f64],
+        floor in prop::option::of(prop_oneof![Just(0.0), Just(1e-3), -1.0..1.0f64]),
+    ) {
+        let mut options = SoftmaxFocalOptions::default()
+            .gamma(gamma)
+            .alpha(alpha)
+            .class_gamma(class_gamma_seed.map(|g| g[..classes].to_vec()))
+            .epsilon(epsilon);
+        if per_class {
+            options = options.class_alpha((0..classes).map(|k| 0.2 + 0.3 * k as f64).collect::<Vec<_>>());
+        }
+        let shape = SoftmaxShape::channels_first(batch, classes, spatial);
+        let positions = batch * spatial;
+        let n = positions * classes;
+        let x: Vec<f64> = (0..n).map(|i| logit_seed[(i * 7) % 67]).collect();
+        let targets: Vec<i32> = (0..positions)
+            .map(|p| {
+                let t = target_seed[p % 32];
+                if t >= classes as i32 { -100 } else { t }
+            })
+            .collect();
+        let sum = options.clone().reduction(Reduction::Sum);
+        for single in [false, true] {
+            let (got_grad, got_hess, x64, loss_grad) = if single {
+                let x32: Vec<f32> = x.iter().map(|&v| v as f32).collect();
+                let (mut grad, mut hess, mut g) = (vec![0.0f32; n], vec![0.0f32; n], vec![0.0f32; n]);
+                softmax_focal_grad_hess(&x32, &targets, shape, &options, floor, &mut grad, &mut hess).unwrap();
+                softmax_focal_grad(&x32, &targets, shape, &sum, &mut g).unwrap();
+                let widen = |v: &[f32]| v.iter().map(|&x| f64::from(x)).collect::<Vec<_>>();
+                (widen(&grad), widen(&hess), widen(&x32), widen(&g))
+            } else {
+                let (mut grad, mut hess, mut g) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+                softmax_focal_grad_hess(&x, &targets, shape, &options, floor, &mut grad, &mut hess).unwrap();
+                softmax_focal_grad(&x, &targets, shape, &sum, &mut g).unwrap();
+                (grad, hess, x.clone(), g)
+            };
+            let (mut want_grad, mut want_hess) = (vec![0.0; n], vec![0.0; n]);
+            reference::softmax_focal_grad_hess(&x64, &targets, shape, &options, floor, &mut want_grad, &mut want_hess);
+            let grad_scale = tolerance::softmax_grad_scales(&x64, &want_grad, &targets, shape, &sum, 1.0);
+            let hess_scale = tolerance::softmax_hess_scales(&x64, &targets, shape, &options);
+            check("softmax grad_hess grad", &got_grad, &want_grad, &grad_scale, single)?;
+            check("softmax grad_hess hess", &got_hess, &want_hess, &hess_scale, single)?;
+            // Across positions (channels-first, or few classes) the gradient is the loss
+            // kernel's, bit for bit.
+            if spatial > 1 || classes < 16 {
+                let same = got_grad.iter().zip(&loss_grad).all(|(a, b)| a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+                prop_assert!(same, "grad_hess's gradient differs from softmax_focal_grad's");
+            }
         }
     }
 }

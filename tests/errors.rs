@@ -2,8 +2,8 @@
 
 use focal_loss::{
     FocalError, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
-    sigmoid_focal_grad_hess, sigmoid_focal_loss, sigmoid_focal_loss_grad, softmax_focal_loss,
-    softmax_focal_loss_grad,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss, sigmoid_focal_loss_grad, softmax_focal_grad_hess,
+    softmax_focal_loss, softmax_focal_loss_grad,
 };
 
 const SENTINEL: f32 = -12345.0;
@@ -63,9 +63,76 @@ fn softmax_refuses(
     assert!(loss.iter().chain(&grad).all(|&v| v == SENTINEL));
     if !is_grad_length(&expected) {
         let err = softmax_focal_loss(logits, targets, shape, options, &mut loss);
-        assert_eq!(err, Err(expected));
+        assert_eq!(err, Err(expected.clone()));
         assert!(loss.iter().all(|&v| v == SENTINEL));
     }
+    // The per-position gradient and Hessian take no loss and use no reduction: every other
+    // error is theirs too, and they write nothing either.
+    let per_position = matches!(
+        expected,
+        FocalError::OutputLength {
+            argument: "loss",
+            ..
+        } | FocalError::InvalidNormalizer(_)
+            | FocalError::NormalizerNeedsMean { .. }
+    );
+    if !per_position {
+        let mut hess = vec![SENTINEL; grad_len];
+        let err =
+            softmax_focal_grad_hess(logits, targets, shape, options, None, &mut grad, &mut hess);
+        assert_eq!(err, Err(expected));
+        assert!(grad.iter().chain(&hess).all(|&v| v == SENTINEL));
+    }
+}
+
+#[test]
+fn softmax_hessian_needs_one_hot_targets_and_a_floor() {
+    let logits = [0.5f32, -1.0, 2.0, 0.0, 1.0, 3.0];
+    let shape = SoftmaxShape::rows(2, 3);
+    let run = |options: &SoftmaxFocalOptions, floor: Option<f64>, hess_len: usize| {
+        let (mut grad, mut hess) = (vec![SENTINEL; 6], vec![SENTINEL; hess_len]);
+        let result = softmax_focal_grad_hess(
+            &logits,
+            &[0, 2],
+            shape,
+            options,
+            floor,
+            &mut grad,
+            &mut hess,
+        );
+        assert!(grad.iter().chain(&hess).all(|&v| v == SENTINEL));
+        result.unwrap_err()
+    };
+    let smoothed = softmax_defaults().label_smoothing(0.1);
+    let err = run(&smoothed, None, 6);
+    assert_eq!(
+        err,
+        FocalError::UnsupportedTargets {
+            objective: "softmax focal Hessian",
+            needs: "one-hot targets (label_smoothing 0)",
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "the softmax focal Hessian needs one-hot targets (label_smoothing 0)"
+    );
+    assert!(matches!(
+        run(&softmax_defaults(), Some(f64::NAN), 6),
+        FocalError::InvalidHessianFloor(v) if v.is_nan()
+    ));
+    assert_eq!(
+        run(&softmax_defaults(), None, 5),
+        FocalError::OutputLength {
+            argument: "hess",
+            expected: 6,
+            actual: 5
+        }
+    );
+    // An invalid label smoothing is that error, not "unsupported".
+    assert_eq!(
+        run(&softmax_defaults().label_smoothing(1.5), None, 6),
+        FocalError::InvalidLabelSmoothing(1.5)
+    );
 }
 
 const X: [f32; 4] = [0.5, -1.0, 2.0, 0.0];

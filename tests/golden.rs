@@ -10,8 +10,8 @@
 
 use focal_loss::{
     Float, Reduction, SigmoidFocalOptions, SigmoidTargets, SoftmaxFocalOptions, SoftmaxShape,
-    sigmoid_focal_grad_hess, sigmoid_focal_loss, sigmoid_focal_loss_grad, softmax_focal_loss,
-    softmax_focal_loss_grad,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss, sigmoid_focal_loss_grad, softmax_focal_grad_hess,
+    softmax_focal_loss, softmax_focal_loss_grad,
 };
 use std::collections::HashMap;
 
@@ -121,8 +121,10 @@ impl Report {
             self.compared += 1;
             let got = got.to_f64();
             // f64 meets the bound relative to the value itself; f32 relative to the terms,
-            // and so does f64 where poly-1 with ε < 0 cancels the focal terms.
-            let cancels = case.optional_numbers("epsilon").is_some();
+            // and so does f64 where poly-1 with ε < 0 cancels the focal terms, and the
+            // softmax Hessian (whose terms cancel where it changes sign).
+            let cancels =
+                case.optional_numbers("epsilon").is_some() || what.contains("softmax hess");
             let magnitude = match (T::NAME, scale) {
                 ("f32", Some(scale)) => want.abs().max(scale[i]),
                 (_, Some(scale)) if cancels => want.abs().max(scale[i]),
@@ -340,6 +342,17 @@ fn run_softmax<T: Float>(case: &Case, report: &mut Report) {
     let loss_scale = case.optional_numbers("loss_scale");
     report.compare(case, "loss", &loss, &want_loss, loss_scale.as_deref());
     report.compare(case, "grad", &grad, &want_grad, Some(&scale));
+    if let Some(want_hess) = case.optional_numbers("hess") {
+        let (mut g, mut hess) = (
+            vec![T::default(); logits.len()],
+            vec![T::default(); logits.len()],
+        );
+        softmax_focal_grad_hess(&logits, &targets, shape, &options, None, &mut g, &mut hess)
+            .unwrap_or_else(|e| panic!("{}: {e}", case.id()));
+        let hess_scale = case.numbers("hess_scale");
+        report.compare(case, "grad_hess.grad", &g, &want_grad, Some(&scale));
+        report.compare(case, "softmax hess", &hess, &want_hess, Some(&hess_scale));
+    }
     let mut loss_only = vec![T::default(); want_loss.len()];
     softmax_focal_loss(&logits, &targets, shape, &options, &mut loss_only).unwrap();
     assert!(
@@ -385,6 +398,27 @@ fn run_reference(case: &Case, report: &mut Report) {
             Some(&mut loss),
             Some(&mut grad),
         );
+        if let Some(want_hess) = case.optional_numbers("hess") {
+            let (mut g, mut hess) = (vec![0.0; logits.len()], vec![0.0; logits.len()]);
+            focal_loss::reference::softmax_focal_grad_hess(
+                &logits,
+                &targets,
+                shape,
+                &softmax_options(case),
+                None,
+                &mut g,
+                &mut hess,
+            );
+            let hess_scale = case.numbers("hess_scale");
+            report.compare(case, "reference grad_hess.grad", &g, &want_grad, None);
+            report.compare(
+                case,
+                "reference softmax hess",
+                &hess,
+                &want_hess,
+                Some(&hess_scale),
+            );
+        }
     } else {
         let soft: Vec<f64>;
         let labels: Vec<u8>;
@@ -467,6 +501,15 @@ fn golden_values() {
                 "no {family} {dtype} cases"
             );
         }
+    }
+    // And the softmax Hessian in both precisions.
+    for dtype in ["f32", "f64"] {
+        assert!(
+            cases.iter().any(|c| c.word("family") == "softmax"
+                && c.word("dtype") == dtype
+                && c.fields.contains_key("hess")),
+            "no softmax Hessian {dtype} cases"
+        );
     }
     println!(
         "{} cases, {} values compared, worst relative error: {:?}",

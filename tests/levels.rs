@@ -2,7 +2,8 @@
 
 use focal_loss::{
     Reduction, SigmoidFocalOptions, SigmoidTargets, SimdLevel, SoftmaxFocalOptions, SoftmaxShape,
-    sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_loss_grad, with_simd_level,
+    sigmoid_focal_grad_hess, sigmoid_focal_loss_grad, softmax_focal_grad_hess,
+    softmax_focal_loss_grad, with_simd_level,
 };
 
 /// Deterministic inputs with every kind of extreme value mixed into ordinary ones.
@@ -128,6 +129,21 @@ fn outputs<T: focal_loss::Float>(x: &[f64], gamma: f64, ls: f64) -> Vec<Vec<u64>
             .unwrap();
             results.push(bits(&loss));
             results.push(bits(&grad));
+            if ls == 0.0 {
+                let mut hess = vec![T::default(); m];
+                softmax_focal_grad_hess(
+                    &xt[..m],
+                    &targets,
+                    SoftmaxShape::channels_first(rows, classes, spatial),
+                    &options,
+                    Some(-0.05),
+                    &mut grad,
+                    &mut hess,
+                )
+                .unwrap();
+                results.push(bits(&grad));
+                results.push(bits(&hess));
+            }
         }
     }
     results

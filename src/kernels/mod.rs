@@ -13,6 +13,7 @@ pub(crate) mod quality_focal;
 pub(crate) mod reduced_focal;
 mod slots;
 pub(crate) mod softmax;
+mod softmax_hessian;
 pub(crate) mod softmax_rows;
 pub(crate) mod varifocal;
 

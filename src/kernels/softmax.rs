@@ -13,6 +13,7 @@
 //! `S_o,k = Z − e_k` (or the sum without the maximum, for the maximum).
 
 use super::slots::SLOTS;
+use super::softmax_hessian;
 use super::{Gamma, LaneSum, SlotSum, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
@@ -34,6 +35,8 @@ pub(crate) struct Params<'a, T> {
     pub poly: Option<Poly<T>>,
     pub grad_scale: T,
     pub ignore_index: i32,
+    /// With a Hessian: values below this are raised to it.
+    pub hessian_floor: Option<T>,
 }
 
 /// Poly-1 (PolyLoss, Leng et al. 2022) for the softmax focal loss: `ε·u^(γ_t+1)` with
@@ -83,6 +86,8 @@ pub(crate) struct Chunk<'a, T> {
     pub loss: Option<&'a mut [T]>,
     /// Same layout as `logits`.
     pub grad: Option<&'a mut [T]>,
+    /// The diagonal of the Hessian (same layout; one-hot targets, with `grad`).
+    pub hess: Option<&'a mut [T]>,
 }
 
 pub(crate) struct Kernel<'a, 'p, T> {
@@ -92,15 +97,15 @@ pub(crate) struct Kernel<'a, 'p, T> {
 
 /// Lanes `0..len` of a vector of positions starting at `position`.
 #[derive(Clone, Copy)]
-struct Lanes1D {
+pub(crate) struct Lanes1D {
     position: usize,
     len: usize,
 }
 
 /// Reads and writes class `j` of the lanes' positions.
 #[derive(Clone, Copy)]
-struct Layout {
-    classes: usize,
+pub(crate) struct Layout {
+    pub classes: usize,
     spatial: usize,
 }
 
@@ -122,7 +127,7 @@ impl Layout {
     }
 
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn load<T: Real, S: Simd>(
+    pub fn load<T: Real, S: Simd>(
         self,
         v: Lanes<T, S>,
         data: &[T],
@@ -142,7 +147,7 @@ impl Layout {
     }
 
     #[cfg_attr(not(debug_assertions), inline(always))]
-    fn store<T: Real, S: Simd>(
+    pub fn store<T: Real, S: Simd>(
         self,
         v: Lanes<T, S>,
         data: &mut [T],
@@ -177,6 +182,7 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
             spatial,
             mut loss,
             mut grad,
+            mut hess,
         } = self.chunk;
         let params = self.params;
         let layout = Layout { classes, spatial };
@@ -211,6 +217,21 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
                 };
                 let position_loss = if len == 0 {
                     v.c(0.0)
+                } else if let (Some(grad), Some(hess)) = (grad.as_deref_mut(), hess.as_deref_mut())
+                {
+                    softmax_hessian::grad_hess(
+                        v,
+                        params,
+                        layout,
+                        logits,
+                        grad,
+                        hess,
+                        vector,
+                        target,
+                        alpha,
+                        target_gamma,
+                        active,
+                    )
                 } else if params.smoothing.is_some() {
                     smoothed(
                         v,
@@ -250,7 +271,7 @@ impl<T: Real> WithSimd for Kernel<'_, '_, T> {
 
 /// The row maximum of each lane, NaN when any of its logits is NaN.
 #[cfg_attr(not(debug_assertions), inline(always))]
-fn row_max<T: Real, S: Simd>(
+pub(crate) fn row_max<T: Real, S: Simd>(
     v: Lanes<T, S>,
     layout: Layout,
     logits: &[T],

@@ -70,7 +70,8 @@ fn softmax_outputs(
     spatial: usize,
     ls: f32,
     poly: bool,
-) -> (u64, Vec<u32>, Vec<u32>) {
+    hessian: bool,
+) -> (u64, Vec<u32>, Vec<u32>, Vec<u32>) {
     let batch = 3;
     let x = inputs(batch * classes * spatial);
     let targets: Vec<i32> = (0..batch * spatial)
@@ -104,16 +105,19 @@ fn softmax_outputs(
         }),
         grad_scale: 1.0,
         ignore_index: -100,
+        hessian_floor: hessian.then_some(-0.01),
     };
     let (mut loss, mut grad) = (vec![0.0f32; batch * spatial], vec![0.0f32; x.len()]);
+    let mut hess = vec![0.0f32; if hessian { x.len() } else { 0 }];
     let kernel = softmax::Kernel {
         chunk: softmax::Chunk {
             logits: &x,
             targets: &targets,
             classes,
             spatial,
-            loss: Some(&mut loss),
+            loss: (!hessian).then_some(&mut loss),
             grad: Some(&mut grad),
+            hess: hessian.then_some(&mut hess),
         },
         params: &params,
     };
@@ -121,7 +125,7 @@ fn softmax_outputs(
         Some(bits) => run_emulated(bits, kernel),
         None => SimdLevel::Scalar.run(kernel),
     };
-    (nan_free(sum), bits(&loss), bits(&grad))
+    (nan_free(sum), bits(&loss), bits(&grad), bits(&hess))
 }
 
 #[test]
@@ -137,11 +141,19 @@ fn emulated_widths_match_the_scalar_level() {
             }
         }
         for (classes, spatial) in [(3, 1), (7, 1), (4, 5), (2, 17)] {
-            for (ls, poly) in [(0.0, false), (0.1, false), (0.0, true), (0.1, true)] {
+            for (ls, poly, hessian) in [
+                (0.0, false, false),
+                (0.1, false, false),
+                (0.0, true, false),
+                (0.1, true, false),
+                (0.0, false, true),
+                (0.0, true, true),
+            ] {
                 assert_eq!(
-                    softmax_outputs(Some(width), classes, spatial, ls, poly),
-                    softmax_outputs(None, classes, spatial, ls, poly),
-                    "softmax {width}-bit C {classes} S {spatial} ls {ls} poly {poly}"
+                    softmax_outputs(Some(width), classes, spatial, ls, poly, hessian),
+                    softmax_outputs(None, classes, spatial, ls, poly, hessian),
+                    "softmax {width}-bit C {classes} S {spatial} ls {ls} poly {poly} \
+                     hessian {hessian}"
                 );
             }
         }

@@ -23,7 +23,9 @@ pub use sigmoid::{
     Derivatives, element_target, sigmoid_focal, sigmoid_focal_grad_hess, sigmoid_focal_hard,
     sigmoid_focal_soft, smooth_binary_target,
 };
-pub use softmax::{softmax_focal, softmax_focal_row};
+pub use softmax::{
+    softmax_focal, softmax_focal_grad_hess, softmax_focal_row, softmax_focal_row_grad_hess,
+};
 
 use crate::Reduction;
 

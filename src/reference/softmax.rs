@@ -21,6 +21,8 @@ struct ClassTerms {
     p: f64,
     /// `1 − p_k`, formed as `Σ_{j≠k} e_j / Z` (no cancellation).
     q: f64,
+    /// `Σ_{j≠k} e_j`.
+    others: f64,
     /// `−ln p_k`.
     ce: f64,
     /// `(ln Z, m/2 − x_k/2)` where `x_k − m` overflowed although both are finite: CE is
@@ -105,6 +107,7 @@ impl ShiftedRow {
         ClassTerms {
             p: self.exponentials[k] / self.total,
             q: others / self.total,
+            others,
             ce: -ln_p,
             overflow,
         }
@@ -218,6 +221,157 @@ pub fn softmax_focal_row(
         }
     }
     loss.value()
+}
+
+/// Gradient and diagonal Hessian of one row's softmax focal loss with a one-hot target
+/// (no label smoothing); returns the row's loss.
+///
+/// With `u = ln p_t`, `q = 1 − p_t` and `F(u) = α_t·q^γ·(−u) + ε·q^(γ+1)` (γ = γ_t, ε
+/// poly-1's), the loss is `F(u)`, `∂u/∂x_j = δ_jt − p_j` and `∂²u/∂x_j² = −p_j·q_j`, so
+/// `g_j = F′·(δ_jt − p_j)` and `H_jj = F″·(δ_jt − p_j)² − F′·p_j·q_j`. `F″·q²` is bounded for
+/// every γ ≥ 0 where `F″` alone is not (γ < 2, `q → 0`), and `(δ_jt − p_j)² ≤ q²`, so the
+/// Hessian is formed from `F″·q²`, scaled by `1` at the target and `(p_j/q)²` elsewhere:
+///
+/// - `F′ = −α_t·q^γ·(1 + γ·p_t·CE/q) − ε·(γ+1)·q^γ·p_t`,
+/// - `F″·q² = α_t·γ·q^γ·(q·(2·p_t − p_t·CE) + (γ−1)·p_t·(p_t·CE))
+///   + ε·(γ+1)·q^γ·p_t·q·(γ·p_t − q)`.
+///
+/// ```
+/// use focal_loss::reference::softmax_focal_row_grad_hess;
+/// let (mut grad, mut hess) = ([0.0; 2], [0.0; 2]);
+/// // Two equal logits, γ = 0 (cross-entropy): gradient p − onehot, Hessian p·(1 − p).
+/// softmax_focal_row_grad_hess(&[1.0, 1.0], 0, &[0.0, 0.0], &[1.0, 1.0], 0.0,
+///                             &mut grad, &mut hess);
+/// assert_eq!((grad, hess), ([-0.5, 0.5], [0.25, 0.25]));
+/// ```
+pub fn softmax_focal_row_grad_hess(
+    logits: &[f64],
+    target: usize,
+    class_gamma: &[f64],
+    class_alpha: &[f64],
+    epsilon: f64,
+    grad: &mut [f64],
+    hess: &mut [f64],
+) -> f64 {
+    let row = ShiftedRow::new(logits);
+    let t = row.class(target);
+    let (gamma, alpha) = (class_gamma[target], class_alpha[target]);
+    let (p, q) = (t.p, t.q);
+    let q_pow_gamma = focal_factor(q, gamma);
+    // p_t·CE → 0 as p_t → 0 (also where CE is infinite).
+    let p_ce = zero_times(p, t.ce);
+    let focal_slope = -alpha * q_pow_gamma * (1.0 + gamma * zero_times(p, t.ce_over_q()));
+    let focal_curvature =
+        alpha * gamma * q_pow_gamma * (q * (2.0 * p - p_ce) + (gamma - 1.0) * p * p_ce);
+    let (poly_loss, poly_slope, poly_curvature) = if epsilon != 0.0 {
+        let e = epsilon * (gamma + 1.0) * q_pow_gamma;
+        (
+            epsilon * q_pow_gamma * q,
+            -e * p,
+            e * p * q * (gamma * p - q),
+        )
+    } else {
+        (0.0, 0.0, 0.0)
+    };
+    // F′ and F″·q².
+    let slope = focal_slope + poly_slope;
+    let curvature = focal_curvature + poly_curvature;
+    for j in 0..logits.len() {
+        if j == target {
+            grad[j] = slope * q;
+            hess[j] = curvature - p * q * slope;
+        } else {
+            let other = row.class(j);
+            // p_j / q = e_j / Σ_{k≠t} e_k (0 where that sum is 0: then e_j = 0 too).
+            let ratio = if t.others == 0.0 {
+                0.0
+            } else {
+                row.exponentials[j] / t.others
+            };
+            grad[j] = -slope * other.p;
+            hess[j] = ratio * ratio * curvature - other.p * other.q * slope;
+        }
+    }
+    let loss = t.weighted_ce(alpha * q_pow_gamma);
+    if epsilon != 0.0 {
+        loss + poly_loss
+    } else {
+        loss
+    }
+}
+
+/// Per-position gradient and diagonal Hessian of the softmax focal loss (see
+/// [`crate::softmax_focal_grad_hess`]) on validated arguments: one-hot targets, the
+/// reduction not used, Hessian values below `hessian_floor` raised to it, ignored positions
+/// 0 and 0.
+///
+/// ```
+/// use focal_loss::{reference, SoftmaxFocalOptions, SoftmaxShape};
+/// let (mut grad, mut hess) = ([0.0f64; 4], [0.0f64; 4]);
+/// let options = SoftmaxFocalOptions::default().gamma(0.0);
+/// reference::softmax_focal_grad_hess(&[0.0, 0.0, 5.0, 5.0], &[1, -100],
+///     SoftmaxShape::rows(2, 2), &options, None, &mut grad, &mut hess);
+/// assert_eq!((grad, hess), ([0.5, -0.5, 0.0, 0.0], [0.25, 0.25, 0.0, 0.0]));
+/// ```
+pub fn softmax_focal_grad_hess<T: Float>(
+    logits: &[T],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+    hessian_floor: Option<f64>,
+    grad: &mut [T],
+    hess: &mut [T],
+) {
+    let SoftmaxShape {
+        batch,
+        classes,
+        spatial,
+    } = shape;
+    let class_alpha = match &options.alpha {
+        SoftmaxAlpha::Off => vec![1.0; classes],
+        SoftmaxAlpha::Uniform(a) => vec![*a; classes],
+        SoftmaxAlpha::PerClass(alpha) => alpha.clone(),
+    };
+    let class_gamma = match &options.class_gamma {
+        Some(gamma) => gamma.clone(),
+        None => vec![options.gamma; classes],
+    };
+    let index = |n: usize, j: usize, s: usize| (n * classes + j) * spatial + s;
+    let mut row = vec![0.0f64; classes];
+    let (mut row_grad, mut row_hess) = (vec![0.0f64; classes], vec![0.0f64; classes]);
+    for n in 0..batch {
+        for s in 0..spatial {
+            let target = targets[n * spatial + s];
+            if target == options.ignore_index {
+                row_grad.fill(0.0);
+                row_hess.fill(0.0);
+            } else {
+                for (j, x) in row.iter_mut().enumerate() {
+                    *x = logits[index(n, j, s)].to_f64();
+                }
+                softmax_focal_row_grad_hess(
+                    &row,
+                    target as usize,
+                    &class_gamma,
+                    &class_alpha,
+                    options.epsilon,
+                    &mut row_grad,
+                    &mut row_hess,
+                );
+                if let Some(floor) = hessian_floor {
+                    for h in &mut row_hess {
+                        if *h < floor {
+                            *h = floor;
+                        }
+                    }
+                }
+            }
+            for j in 0..classes {
+                grad[index(n, j, s)] = T::from_f64(row_grad[j]);
+                hess[index(n, j, s)] = T::from_f64(row_hess[j]);
+            }
+        }
+    }
 }
 
 /// The whole softmax focal loss call (see [`crate::softmax_focal_loss_grad`]) on validated

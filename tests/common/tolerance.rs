@@ -458,6 +458,73 @@ pub fn softmax_grad_scales(
     scale
 }
 
+/// Sizes of the terms of the softmax focal Hessian (one-hot targets, docs/MATH.md "Softmax
+/// Hessian"): with `A = F′` and `B = F″·q²` written as sums of terms, component `j` is
+/// `B·(δ_jt − p_j)²/q² − p_j·q_j·A`; its scale is `|B|ₜ·r_j² + p_j·q_j·|A|ₜ` (`r_j = 1` at
+/// the target, `p_j/q_t` elsewhere), `|·|ₜ` the sum of the terms' sizes. Rows with a NaN or
+/// a +∞ logit get no scale (the reference's value is the bound).
+pub fn softmax_hess_scales(
+    logits: &[f64],
+    targets: &[i32],
+    shape: SoftmaxShape,
+    options: &SoftmaxFocalOptions,
+) -> Vec<f64> {
+    let SoftmaxShape {
+        batch,
+        classes,
+        spatial,
+    } = shape;
+    let mut scale = vec![0.0; logits.len()];
+    for n in 0..batch {
+        for s in 0..spatial {
+            let index = |j: usize| (n * classes + j) * spatial + s;
+            let t = targets[n * spatial + s];
+            if t == options.ignore_index {
+                continue;
+            }
+            let t = t as usize;
+            let x: Vec<f64> = (0..classes).map(|j| logits[index(j)]).collect();
+            let m = x.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            // −∞ logits are exponentials of 0; a NaN or an infinite maximum gets no scale.
+            if !m.is_finite() || x.iter().any(|v| v.is_nan()) {
+                continue;
+            }
+            let alpha = match &options.alpha {
+                SoftmaxAlpha::Off => 1.0,
+                SoftmaxAlpha::Uniform(a) => *a,
+                SoftmaxAlpha::PerClass(v) => v[t],
+            };
+            let gamma = options.class_gamma.as_ref().map_or(options.gamma, |g| g[t]);
+            let e: Vec<f64> = x.iter().map(|&v| (v - m).exp()).collect();
+            let z: f64 = e.iter().sum();
+            let others: f64 = (0..classes).filter(|&j| j != t).map(|j| e[j]).sum();
+            let (p, q) = (e[t] / z, others / z);
+            let ce = z.ln() - (x[t] - m);
+            let q_pow_gamma = if gamma == 0.0 { 1.0 } else { q.powf(gamma) };
+            let p_ce = if p == 0.0 { 0.0 } else { p * ce };
+            let p_h = if p == 0.0 || q == 0.0 { p } else { p * ce / q };
+            let poly = options.epsilon.abs() * (gamma + 1.0) * q_pow_gamma;
+            let a = alpha * q_pow_gamma * (1.0 + gamma * p_h) + poly * p;
+            let b = alpha
+                * gamma
+                * q_pow_gamma
+                * (q * (2.0 * p + p_ce) + (gamma - 1.0).abs() * p * p_ce)
+                + poly * p * q * (gamma * p + q);
+            for j in 0..classes {
+                let (r, p_j) = if j == t {
+                    (1.0, p)
+                } else {
+                    (if others > 0.0 { e[j] / others } else { 0.0 }, e[j] / z)
+                };
+                let q_j = 1.0 - p_j;
+                let terms = b * r * r + p_j * q_j * a;
+                scale[index(j)] = if terms.is_finite() { terms } else { 0.0 };
+            }
+        }
+    }
+    scale
+}
+
 /// The term scales of a softmax loss (one per position for [`Reduction::None`], else their sum
 /// divided by `divisor`, like the loss). The focal terms are ≥ 0; poly-1's `ε·u^(γ_t+1)`
 /// (`u = (1 − ls)·(1 − p_t) + ls·(C − 1)/C`) is negative for ε < 0 and cancels them: the

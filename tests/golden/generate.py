@@ -21,7 +21,8 @@ Semantics (see README "Conventions"):
            (γ_k = γ without per-class γ), plus poly-1's ε·(1 - Σ_k y_k p_k)^(γ_t+1) where ε ≠ 0;
            such cases list `loss_scale`, the sum of the terms' sizes (ε < 0 cancels).
   reductions: none (per element / position), sum, mean (÷ non-ignored count), normalizer (÷ v).
-  grad = d(output loss)/d(logit); hess (sigmoid, reduction none) = d²L_i/dx_i².
+  grad = d(output loss)/d(logit); hess (sigmoid, reduction none) = d²L_i/dx_i²; hess (softmax,
+  one-hot targets, reduction none) = d²L_position/dx_j² by mpmath.diff, with `hess_scale`.
 The file format is described in tests/golden.rs.
 """
 import struct
@@ -154,6 +155,11 @@ def softmax_case(args):
     losses = [mp.mpf(0)] * positions
     loss_scales = [mp.mpf(0)] * positions
     grads = [mp.mpf(0)] * len(xs)
+    # The Hessian (one-hot targets, per position) where mpmath.diff's second derivative is
+    # accurate (|x| < 1e3).
+    with_hess = ls == 0 and reduction == "none" and all(abs(x) < 1e3 for x in xs)
+    hesses = [mp.mpf(0)] * len(xs)
+    hess_scales = {}
     count = 0
     for n in range(batch):
         for s in range(spatial):
@@ -199,6 +205,12 @@ def softmax_case(args):
                     order = [0] * classes
                     order[j] = 1
                     grads[idx(n, j, s)] = mp.diff(L, point, tuple(order))
+                if with_hess:
+                    for j in range(classes):
+                        order = [0] * classes
+                        order[j] = 2
+                        hesses[idx(n, j, s)] = mp.diff(L, point, tuple(order))
+                    hess_scales.update(hess_term_scales(point, t, ak[t], gk[t], eps, lambda j: idx(n, j, s)))
     head, loss, grad = finish(cid, "softmax", dtype, gamma, alpha, ls, reduction, normalizer, count, losses, grads)
     _, loss_scale, _ = finish(cid, "softmax", dtype, gamma, alpha, ls, reduction, normalizer, count, loss_scales, grads)
     lines = header(cid, "softmax", dtype, gamma, alpha if class_alpha is None else None, ls, reduction, normalizer)
@@ -219,8 +231,35 @@ def softmax_case(args):
     lines.append("weights none")
     lines.append("loss " + " ".join(num(v) for v in loss))
     lines.append("grad " + " ".join(num(v) for v in grad))
+    if with_hess:
+        lines.append("hess " + " ".join(num(v) for v in hesses))
+        lines.append("hess_scale " + " ".join(num(hess_scales.get(i, 0)) for i in range(len(xs))))
     lines.append("end")
     return "\n".join(lines)
+
+
+def hess_term_scales(point, t, alpha, gamma, eps, index):
+    """The size of the terms the softmax Hessian is made of (a tolerance, not a value: f32
+    is held to it where they cancel). With u = ln p_t, the Hessian is F''(u)·(δ_jt − p_j)²
+    − F'(u)·p_j·(1 − p_j); F' and F''·q² as sums of terms of one sign each:
+    |F'| ≤ α·q^γ·(1 + γ·p·CE/q) + |ε|(γ+1)·q^γ·p,
+    |F''·q²| ≤ α·γ·q^γ·(q·(2p + p·CE) + |γ−1|·p·p·CE) + |ε|(γ+1)·q^γ·p·q·(γp + q)."""
+    m = max(point)
+    ex = [mp.exp(v - m) for v in point]
+    z = mp.fsum(ex)
+    others = z - ex[t]
+    p, q = ex[t] / z, others / z
+    ce = -mp.log(p)
+    qg = mp.mpf(1) if gamma == 0 else q ** gamma
+    poly = abs(eps) * (gamma + 1) * qg
+    a = alpha * qg * (1 + gamma * p * ce / q) + poly * p
+    b = alpha * gamma * qg * (q * (2 * p + p * ce) + abs(gamma - 1) * p * p * ce) + poly * p * q * (gamma * p + q)
+    out = {}
+    for j in range(len(point)):
+        pj = ex[j] / z
+        r = 1 if j == t else ex[j] / others
+        out[index(j)] = b * r * r + pj * (1 - pj) * a
+    return out
 
 
 def sigmoid_job(args):

@@ -1,0 +1,140 @@
+//! Gradient and diagonal Hessian of the softmax focal loss with one-hot targets, for Newton
+//! steps (gradient boosting): each lane is one position, as in the loss kernel.
+//!
+//! Per position (docs/MATH.md, "Softmax Hessian"): the loss kernel's `m`, `e_j`, `Z`, `CE`,
+//! `q = 1 − p_t`, `q^γ` and `c = F′` (the derivative of the position's loss through
+//! `u = ln p_t`), and the bounded `F″·q² = α_t·γ·q^γ·(q·(2p_t − p_t·CE) + (γ−1)·p_t·(p_t·CE))`
+//! (plus poly-1's `ε·(γ+1)·q^γ·p_t·q·(γ·p_t − q)`). Then `H_tt = F″q² − p_t·q·c` and, for
+//! `j ≠ t`, `H_jj = (e_j/S_o)²·F″q² − p_j·q_j·c` with `S_o = Σ_{k≠t} e_k` and `q_j` formed
+//! without cancellation (`Z − e_j ≥ 1` below the row's first maximum, the sum of the others
+//! at it). The gradient is the loss kernel's, bit for bit.
+
+use super::softmax::{
+    Lanes1D, Layout, Params, focal_factor, focal_slope, poly_term, row_max, shifted_exp,
+    weighted_ce,
+};
+use super::{Gamma, LaneSum};
+use crate::simd::{Lanes, Real};
+use pulp::Simd;
+
+/// The lanes' gradient and Hessian (the Hessian raised to `params.hessian_floor`), 0 and 0
+/// in lanes that are not `active`; returns the position losses.
+#[allow(clippy::too_many_arguments, clippy::manual_map)]
+#[cfg_attr(not(debug_assertions), inline(always))]
+pub(crate) fn grad_hess<T: Real, S: Simd>(
+    v: Lanes<T, S>,
+    params: &Params<'_, T>,
+    layout: Layout,
+    logits: &[T],
+    grad: &mut [T],
+    hess: &mut [T],
+    vector: Lanes1D,
+    target: T::V<S>,
+    alpha: T::V<S>,
+    gamma: Gamma<T::V<S>>,
+    active: T::M<S>,
+) -> T::V<S> {
+    let (zero, one) = (v.c(0.0), v.c(1.0));
+    let m = row_max(v, layout, logits, vector);
+    // As the loss kernel: the sum of the other classes' exponentials, compensated; and the
+    // sum without the row's first maximum, for `q_j` of that class.
+    let mut others = LaneSum::new(v);
+    let mut without_max = LaneSum::new(v);
+    let (mut found, mut first_max_index) = (zero, v.c(-1.0));
+    let (mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero);
+    for j in 0..layout.classes {
+        let x = layout.load(v, logits, vector, j);
+        let (e, d, err) = shifted_exp(v, x, m);
+        let index = v.splat(T::narrow(j as f64));
+        let is_target = v.eq(target, index);
+        others.add(v, v.select(is_target, zero, e));
+        let first_max = v.and(v.eq(x, m), v.eq(found, zero));
+        found = v.select(first_max, one, found);
+        first_max_index = v.select(first_max, index, first_max_index);
+        without_max.add(v, v.select(first_max, zero, e));
+        e_t = v.select(is_target, e, e_t);
+        d_t = v.select(is_target, d, d_t);
+        err_t = v.select(is_target, err, err_t);
+        x_t = v.select(is_target, x, x_t);
+        // The exponentials wait in the gradient buffer.
+        layout.store(v, grad, vector, j, e);
+    }
+    let others = others.value(v);
+    let without_max = without_max.value(v);
+    let z = v.add(e_t, others);
+    let ln_z = v.ln(z);
+    let ce = v.select(
+        v.eq(x_t, m),
+        v.ln_1p(others),
+        v.sub(v.sub(ln_z, d_t), err_t),
+    );
+    let q = v.div(others, z);
+    let p_t = v.div(e_t, z);
+    let q_pow_gamma = focal_factor(v, params, gamma, others, z);
+    let scale = v.mul(alpha, q_pow_gamma);
+    let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
+    // p_t·CE → 0 as p_t → 0 (also where CE is infinite).
+    let p_ce = v.select(v.eq(p_t, zero), zero, v.mul(p_t, ce));
+    let gamma_minus_one = v.sub(gamma.high, one);
+    let curvature = v.mul(
+        v.mul(scale, gamma.high),
+        v.fma(
+            q,
+            v.sub(v.add(p_t, p_t), p_ce),
+            v.mul(gamma_minus_one, v.mul(p_t, p_ce)),
+        ),
+    );
+    let c = focal_slope(v, gamma, scale, ce, q, p_t);
+    let (loss, c, curvature) = match &params.poly {
+        Some(poly) => {
+            // ε·q^(γ+1) (one-hot: u = q), its slope as the loss kernel's, and its
+            // curvature·q² = ε·(γ+1)·q^γ·p_t·q·(γ·p_t − q).
+            let (term, slope) = poly_term(v, poly, gamma, q_pow_gamma, q, p_t);
+            let e = v.mul(
+                v.mul(v.splat(poly.epsilon), v.add(gamma.high, one)),
+                q_pow_gamma,
+            );
+            let poly_curvature = v.mul(v.mul(e, v.mul(p_t, q)), v.sub(v.mul(gamma.high, p_t), q));
+            (
+                v.add(loss, term),
+                v.add(c, slope),
+                v.add(curvature, poly_curvature),
+            )
+        }
+        None => (loss, c, curvature),
+    };
+    let c_over_z = v.div(c, z);
+    let at_target = v.mul(c, q);
+    let hess_at_target = v.sub(curvature, v.mul(v.mul(p_t, q), c));
+    // A match, not `Option::map`: a closure that is not inlined loses the level's features.
+    let floor = match params.hessian_floor {
+        Some(f) => Some(v.splat(f)),
+        None => None,
+    };
+    for j in 0..layout.classes {
+        let e = layout.load(v, grad, vector, j);
+        let index = v.splat(T::narrow(j as f64));
+        let is_target = v.eq(target, index);
+        let p = v.div(e, z);
+        let q_j = v.div(
+            v.select(v.eq(index, first_max_index), without_max, v.sub(z, e)),
+            z,
+        );
+        // p_j / q = e_j / S_o, 0 where S_o = 0 (then e_j = 0 too).
+        let ratio = v.select(v.eq(others, zero), zero, v.div(e, others));
+        let h = v.sub(
+            v.mul(v.mul(ratio, ratio), curvature),
+            v.mul(v.mul(p, q_j), c),
+        );
+        let h = v.select(is_target, hess_at_target, h);
+        let h = match floor {
+            // `h < floor` is false for NaN: a NaN row stays NaN.
+            Some(floor) => v.select(v.lt(h, floor), floor, h),
+            None => h,
+        };
+        let g = v.select(is_target, at_target, v.neg(v.mul(c_over_z, e)));
+        layout.store(v, grad, vector, j, v.select(active, g, zero));
+        layout.store(v, hess, vector, j, v.select(active, h, zero));
+    }
+    loss
+}
