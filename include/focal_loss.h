@@ -449,6 +449,52 @@ focal_status focal_softmax_f64(const double *logits,
                                double *grad);
 
 /**
+ * Per-position gradient and diagonal Hessian of the softmax focal loss with one-hot
+ * class-index targets: the multi-class custom objective of gradient boosting (XGBoost's
+ * `multi:softprob` scores are [batch, classes] row-major: spatial = 1).
+ *
+ * Shapes, `targets` and `class_alpha` as `focal_softmax_f32`; `grad` and `hess`:
+ * batch*classes*spatial values each (the layout of `logits`), both required. Uses gamma,
+ * alpha, class_gamma, epsilon, ignore_index and threads of `opt`; ignores reduction and
+ * normalizer; label_smoothing must be 0 (else `FOCAL_ERROR_INVALID_ARGUMENT`: the Hessian
+ * is for one-hot targets). Hessian values below `hess_floor` are raised to it (it is
+ * negative for badly misclassified rows; Newton steps need it positive): pass -HUGE_VAL
+ * for no floor; NaN is `FOCAL_ERROR_INVALID_ARGUMENT`. Ignored positions get 0 and 0.
+ *
+ * # Safety
+ * Every non-NULL pointer must be valid for the number of elements above (reads for the
+ * inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
+ * `focal_softmax_options`.
+ */
+focal_status focal_softmax_grad_hess_f32(const float *logits,
+                                         const int32_t *targets,
+                                         size_t batch,
+                                         size_t classes,
+                                         size_t spatial,
+                                         const float *class_alpha,
+                                         const focal_softmax_options *opt,
+                                         double hess_floor,
+                                         float *grad,
+                                         float *hess);
+
+/**
+ * `focal_softmax_grad_hess_f32` with `double` values.
+ *
+ * # Safety
+ * As `focal_softmax_grad_hess_f32`.
+ */
+focal_status focal_softmax_grad_hess_f64(const double *logits,
+                                         const int32_t *targets,
+                                         size_t batch,
+                                         size_t classes,
+                                         size_t spatial,
+                                         const double *class_alpha,
+                                         const focal_softmax_options *opt,
+                                         double hess_floor,
+                                         double *grad,
+                                         double *hess);
+
+/**
  * Per-element gradient and Hessian of the sigmoid focal loss with soft targets: the custom
  * objective of gradient boosting (XGBoost, LightGBM, CatBoost).
  *

@@ -495,8 +495,45 @@ float_and_double! {
         grad: *mut T,
     ) {
         let shape = SoftmaxShape::channels_first(batch, classes, spatial);
+        let loss = SoftmaxOutput::Loss(loss);
         // SAFETY: the caller's contract is that of `softmax`.
         unsafe { softmax(logits, targets, shape, class_alpha, opt, loss, grad) }
+    }
+}
+
+float_and_double! {
+    /// Per-position gradient and diagonal Hessian of the softmax focal loss with one-hot
+    /// class-index targets: the multi-class custom objective of gradient boosting (XGBoost's
+    /// `multi:softprob` scores are [batch, classes] row-major: spatial = 1).
+    ///
+    /// Shapes, `targets` and `class_alpha` as `focal_softmax_f32`; `grad` and `hess`:
+    /// batch*classes*spatial values each (the layout of `logits`), both required. Uses gamma,
+    /// alpha, class_gamma, epsilon, ignore_index and threads of `opt`; ignores reduction and
+    /// normalizer; label_smoothing must be 0 (else `FOCAL_ERROR_INVALID_ARGUMENT`: the Hessian
+    /// is for one-hot targets). Hessian values below `hess_floor` are raised to it (it is
+    /// negative for badly misclassified rows; Newton steps need it positive): pass -HUGE_VAL
+    /// for no floor; NaN is `FOCAL_ERROR_INVALID_ARGUMENT`. Ignored positions get 0 and 0.
+    ///
+    /// # Safety
+    /// Every non-NULL pointer must be valid for the number of elements above (reads for the
+    /// inputs, writes for the outputs) for the duration of the call, and `opt` must point to a
+    /// `focal_softmax_options`.
+    fn focal_softmax_grad_hess_f32 / focal_softmax_grad_hess_f64(
+        logits: *const T,
+        targets: *const i32,
+        batch: usize,
+        classes: usize,
+        spatial: usize,
+        class_alpha: *const T,
+        opt: *const FocalSoftmaxOptions,
+        hess_floor: f64,
+        grad: *mut T,
+        hess: *mut T,
+    ) {
+        let shape = SoftmaxShape::channels_first(batch, classes, spatial);
+        let hessian = SoftmaxOutput::Hessian(hess, hess_floor);
+        // SAFETY: the caller's contract is that of `softmax`.
+        unsafe { softmax(logits, targets, shape, class_alpha, opt, hessian, grad) }
     }
 }
 
@@ -861,8 +898,18 @@ fn sigmoid_options(
 
 /// The softmax options with a uniform alpha or none; per-class alphas (`class_alpha` given,
 /// which a uniform alpha excludes) are filled in once their slice exists.
-fn softmax_options(opt: &FocalSoftmaxOptions, class_alpha: bool) -> Status<SoftmaxFocalOptions> {
-    let reduction = reduction(opt.reduction)?;
+/// The options of a softmax call; `per_position` calls (the Hessian) use no reduction, so an
+/// unknown `reduction` value is no error there.
+fn softmax_options(
+    opt: &FocalSoftmaxOptions,
+    class_alpha: bool,
+    per_position: bool,
+) -> Status<SoftmaxFocalOptions> {
+    let reduction = if per_position {
+        Reduction::None
+    } else {
+        reduction(opt.reduction)?
+    };
     let alpha = match (class_alpha, alpha(opt.alpha)) {
         (true, Some(_)) => return Err(FocalStatus::FocalErrorInvalidArgument),
         (false, Some(a)) => SoftmaxAlpha::Uniform(a),
@@ -876,7 +923,11 @@ fn softmax_options(opt: &FocalSoftmaxOptions, class_alpha: bool) -> Status<Softm
         epsilon: opt.epsilon,
         label_smoothing: opt.label_smoothing,
         reduction,
-        normalizer: normalizer(opt.normalizer),
+        normalizer: if per_position {
+            None
+        } else {
+            normalizer(opt.normalizer)
+        },
         ignore_index: opt.ignore_index,
         threads: 0,
     })
@@ -1093,7 +1144,16 @@ unsafe fn sigmoid<T: Float>(
     unsafe { call(&required, outputs, opt, plan) }
 }
 
-/// The softmax loss functions.
+/// What a softmax call writes besides the gradient.
+#[derive(Clone, Copy)]
+enum SoftmaxOutput<T> {
+    /// The loss (it or the gradient may be NULL, not both).
+    Loss(*mut T),
+    /// The Hessian, with its floor (-inf: none); it and the gradient are required.
+    Hessian(*mut T, f64),
+}
+
+/// The softmax functions: loss and gradient, or gradient and Hessian.
 ///
 /// # Safety
 /// As [`sigmoid`].
@@ -1103,17 +1163,34 @@ unsafe fn softmax<T: Float>(
     shape: SoftmaxShape,
     class_alpha: *const T,
     opt: *const FocalSoftmaxOptions,
-    loss: *mut T,
+    second: SoftmaxOutput<T>,
     grad: *mut T,
 ) -> FocalStatus {
-    let required = [!logits.is_null(), !targets.is_null()];
-    let outputs = [!loss.is_null(), !grad.is_null()];
+    let (other, floor) = match second {
+        SoftmaxOutput::Loss(loss) => (loss, None),
+        // -inf: no floor; NaN is refused by the Rust validation.
+        SoftmaxOutput::Hessian(hess, floor) => {
+            (hess, Some((floor != f64::NEG_INFINITY).then_some(floor)))
+        }
+    };
+    let hessian = floor.is_some();
+    let required = [
+        !logits.is_null(),
+        !targets.is_null(),
+        !hessian || !grad.is_null(),
+        !hessian || !other.is_null(),
+    ];
+    let outputs = [!other.is_null(), !grad.is_null()];
     let plan = |opt: &FocalSoftmaxOptions| {
-        let mut options = softmax_options(opt, !class_alpha.is_null())?;
+        let mut options = softmax_options(opt, !class_alpha.is_null(), hessian)?;
         let class_gamma = opt.class_gamma;
         let positions = checked_product(shape.batch, shape.spatial)?;
         let elements = checked_product(positions, shape.classes)?;
-        let loss_len = loss_len(options.reduction, positions);
+        let other_len = if hessian {
+            elements
+        } else {
+            loss_len(options.reduction, positions)
+        };
         Ok(Plan {
             inputs: [
                 span(logits, elements),
@@ -1121,17 +1198,17 @@ unsafe fn softmax<T: Float>(
                 span(class_alpha, shape.classes),
                 span(class_gamma, shape.classes),
             ],
-            outputs: [span(loss, loss_len), span(grad, elements)],
+            outputs: [span(other, other_len), span(grad, elements)],
             run: move || {
                 // SAFETY: `call` has checked the spans above (alignment, size, no overlap
                 // with an output); the pointers are valid for these lengths (the caller's
                 // contract).
-                let (logits, targets, class_alpha, loss, grad) = unsafe {
+                let (logits, targets, class_alpha, other, grad) = unsafe {
                     (
                         input(logits, elements),
                         input(targets, positions),
                         optional_input(class_alpha, shape.classes),
-                        output(loss, loss_len),
+                        output(other, other_len),
                         output(grad, elements),
                     )
                 };
@@ -1142,7 +1219,18 @@ unsafe fn softmax<T: Float>(
                 // SAFETY: checked by `call` as the other spans; NULL is `None`.
                 options.class_gamma =
                     unsafe { optional_input(class_gamma, shape.classes) }.map(<[f64]>::to_vec);
-                softmax_focal_outputs(logits, targets, shape, &options, loss, grad).map(drop)
+                match floor {
+                    Some(floor) => {
+                        let (Some(grad), Some(hess)) = (grad, other) else {
+                            unreachable!("grad and hess are non-NULL (checked by `call`)")
+                        };
+                        crate::softmax_focal_grad_hess(
+                            logits, targets, shape, &options, floor, grad, hess,
+                        )
+                    }
+                    None => softmax_focal_outputs(logits, targets, shape, &options, other, grad)
+                        .map(drop),
+                }
             },
         })
     };

@@ -176,6 +176,23 @@ static focal_status grad_hess(precision p, const double *x, const double *y, siz
     return s;
 }
 
+static focal_status softmax_grad_hess(precision p, const double *x, const int32_t *t,
+                                      size_t batch, size_t classes, size_t spatial,
+                                      const double *class_alpha, const focal_softmax_options *o,
+                                      double floor, double *grad, double *hess) {
+    if (p == P64)
+        return focal_softmax_grad_hess_f64(x, t, batch, classes, spatial, class_alpha, o, floor,
+                                           grad, hess);
+    size_t n = batch * spatial * classes;
+    float *fx = to_float(x, n), *fa = to_float(class_alpha, classes);
+    float *fg = to_float(grad, n), *fh = to_float(hess, n);
+    focal_status s =
+        focal_softmax_grad_hess_f32(fx, t, batch, classes, spatial, fa, o, floor, fg, fh);
+    free(fx), free(fa);
+    from_float(grad, fg, n), from_float(hess, fh, n);
+    return s;
+}
+
 /* ------------------------------------------------------------------------------------- */
 /* Independent expectations: the textbook definitions in double, for moderate logits. */
 
@@ -536,6 +553,90 @@ static void test_grad_hess(precision p) {
                                  : hess[i]),
               "floored hess %d: %.17g (raw %.17g)", i, floored[i], hess[i]);
     }
+}
+
+/* The softmax gradient and Hessian (one-hot targets) against central differences of the
+ * textbook loss (one Richardson step), the floor, ignored positions, and the refusals. */
+static void test_softmax_grad_hess(precision p) {
+    enum { B = 2, C = 3, S = 2, POS = B * S, N = B * C * S };
+    const double x[N] = {0.5, -1.0, 2.0, 0.25, -0.5, 1.5, 1.0, 0.0, -4.0, 0.75, 0.5, -0.25};
+    const int32_t t[POS] = {2, 0, 1, -100}; /* the last position is ignored */
+    const double class_alpha[C] = {0.25, 0.5, 1.25};
+    const double gammas[] = {0.0, 0.5, 2.0};
+    double rtol = p == P32 ? 5e-5 : 1e-6, atol = p == P32 ? 1e-6 : 1e-9;
+    int negative = 0;
+    for (size_t gi = 0; gi < N_OF(gammas); gi++)
+        for (int alpha_mode = 0; alpha_mode < 3; alpha_mode++) {
+            focal_softmax_options o = focal_softmax_options_default();
+            o.gamma = gammas[gi];
+            o.alpha = alpha_mode == 1 ? 0.25 : -1.0;
+            /* Not used by grad_hess: a reduction value the loss functions refuse. */
+            o.reduction = (focal_reduction)7;
+            const double *ca = alpha_mode == 2 ? class_alpha : NULL;
+            double grad[N], hess[N];
+            fill(grad, N, SENTINEL), fill(hess, N, SENTINEL);
+            CHECK_STATUS(softmax_grad_hess(p, x, t, B, C, S, ca, &o, -HUGE_VAL, grad, hess),
+                         FOCAL_OK);
+            for (int b = 0; b < B; b++)
+                for (int s = 0; s < S; s++) {
+                    int pos = b * S + s;
+                    for (int j = 0; j < C; j++) {
+                        int at = (b * C + j) * S + s;
+                        if (t[pos] == o.ignore_index) {
+                            CHECK(grad[at] == 0.0 && hess[at] == 0.0, "ignored position written");
+                            continue;
+                        }
+                        /* L(x_at + d) by shifting one logit of a copy. */
+                        double shifted[N], d1[2], d2[2];
+                        for (int r = 0; r < 2; r++) {
+                            double h = r == 0 ? 2e-3 : 1e-3, v[3];
+                            for (int k = 0; k < 3; k++) {
+                                memcpy(shifted, x, sizeof shifted);
+                                shifted[at] = x[at] + (k - 1) * h;
+                                v[k] = softmax_focal_ref(&shifted[b * C * S + s], S, C, t[pos],
+                                                         o.gamma, ca, o.alpha, 0.0);
+                            }
+                            d1[r] = (v[2] - v[0]) / (2.0 * h);
+                            d2[r] = (v[2] - 2.0 * v[1] + v[0]) / (h * h);
+                        }
+                        CHECK_CLOSE(grad[at], (4.0 * d1[1] - d1[0]) / 3.0, rtol, atol);
+                        CHECK_CLOSE(hess[at], (4.0 * d2[1] - d2[0]) / 3.0, rtol, atol);
+                        negative += hess[at] < 0.0;
+                    }
+                }
+            /* The floor raises the values below it only, and leaves the gradient alone. */
+            double floored[N], grad2[N];
+            CHECK_STATUS(softmax_grad_hess(p, x, t, B, C, S, ca, &o, 1e-3, grad2, floored),
+                         FOCAL_OK);
+            double floor = p == P32 ? (double)(float)1e-3 : 1e-3;
+            for (int i = 0; i < N; i++) {
+                CHECK(grad2[i] == grad[i], "the floor changed the gradient");
+                int ignored = t[(i / (C * S)) * S + i % S] == o.ignore_index;
+                double want = ignored ? 0.0 : (hess[i] < floor ? floor : hess[i]);
+                CHECK(floored[i] == want, "floored hess %d: %.17g (raw %.17g)", i, floored[i],
+                      hess[i]);
+            }
+        }
+    CHECK(negative > 0, "expected a negative softmax focal Hessian (x = -4 at the target)");
+    /* Refusals leave both outputs untouched. */
+    focal_softmax_options o = focal_softmax_options_default();
+    double grad[N], hess[N];
+    fill(grad, N, SENTINEL), fill(hess, N, SENTINEL);
+    o.label_smoothing = 0.1; /* the Hessian is for one-hot targets */
+    CHECK_STATUS(softmax_grad_hess(p, x, t, B, C, S, NULL, &o, -HUGE_VAL, grad, hess),
+                 FOCAL_ERROR_INVALID_ARGUMENT);
+    o.label_smoothing = 0.0;
+    CHECK_STATUS(softmax_grad_hess(p, x, t, B, C, S, NULL, &o, NAN, grad, hess),
+                 FOCAL_ERROR_INVALID_ARGUMENT);
+    CHECK_STATUS(softmax_grad_hess(p, x, t, B, C, S, NULL, &o, 0.0, grad, NULL),
+                 FOCAL_ERROR_NULL_POINTER);
+    CHECK_STATUS(softmax_grad_hess(p, x, t, B, C, S, NULL, &o, 0.0, NULL, hess),
+                 FOCAL_ERROR_NULL_POINTER);
+    const int32_t bad[POS] = {2, 3, 1, 0};
+    CHECK_STATUS(softmax_grad_hess(p, x, bad, B, C, S, NULL, &o, 0.0, grad, hess),
+                 FOCAL_ERROR_TARGET_OUT_OF_RANGE);
+    CHECK(all_equal(grad, N, SENTINEL) && all_equal(hess, N, SENTINEL),
+          "a refused softmax grad_hess wrote its outputs");
 }
 
 /* Values of richer cases, hard-coded: printed from the Rust reference
@@ -1024,6 +1125,7 @@ int main(void) {
         test_sigmoid_classes(p);
         test_softmax(p);
         test_grad_hess(p);
+        test_softmax_grad_hess(p);
         test_rich_values(p);
         test_mean_over_nothing(p);
         test_errors(p);
