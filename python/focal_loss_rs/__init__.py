@@ -54,6 +54,7 @@ __all__ = [
     "sigmoid_focal_loss_grad",
     "simd_level",
     "softmax_focal_grad",
+    "softmax_focal_grad_hess",
     "softmax_focal_loss",
     "softmax_focal_loss_grad",
 ]
@@ -357,7 +358,7 @@ def _softmax_alpha(alpha):
     return [float(a) for a in alpha]
 
 
-def _softmax(arguments: dict, outputs: str, **out):
+def _softmax(arguments: dict, outputs: str, floor=None, **out):
     """The native softmax call of a public function, from its arguments (``locals()``: the
     signature is the one list of the options)."""
     names = ("gamma", "alpha", "class_gamma", "epsilon", "label_smoothing", "reduction",
@@ -368,7 +369,7 @@ def _softmax(arguments: dict, outputs: str, **out):
         options["class_gamma"] = [float(g) for g in options["class_gamma"]]
     options["threads"] = _threads(options["threads"])
     return _native.softmax(
-        arguments["logits"], arguments["targets"], outputs=outputs,
+        arguments["logits"], arguments["targets"], outputs=outputs, hessian_floor=floor,
         **{f"out_{name}": array for name, array in out.items()}, **options
     )
 
@@ -441,3 +442,31 @@ def softmax_focal_grad(
     """The gradient of :func:`softmax_focal_loss` alone."""
     _, grad, _ = _softmax(locals(), "grad", grad=out)
     return grad
+
+
+def softmax_focal_grad_hess(
+    logits: np.ndarray,
+    targets: np.ndarray,
+    *,
+    gamma: float = 2.0,
+    alpha: Union[None, float, Sequence[float]] = None,
+    class_gamma: Optional[Sequence[float]] = None,
+    epsilon: float = 0.0,
+    ignore_index: int = -100,
+    hessian_floor: Optional[float] = None,
+    threads: int = 0,
+    out: Optional[Tuple[Optional[np.ndarray], Optional[np.ndarray]]] = None,
+):
+    """Per-position gradient and diagonal Hessian ``(grad, hess)`` of the softmax focal loss
+    (each the logits' shape): the multi-class custom objective of a gradient-boosting library
+    (XGBoost's and LightGBM's ``[N, K]`` scores are ``[N, C]`` logits here).
+
+    One-hot targets only (no label smoothing). Like the sigmoid focal Hessian it is negative
+    for badly misclassified rows; ``hessian_floor`` raises every value below it to it
+    (``None``: no floor). Ignored positions get 0 and 0. ``out=(grad_out, hess_out)``.
+    """
+    out_grad, out_hess = _pair(out, ("grad_out", "hess_out"))
+    arguments = dict(locals(), label_smoothing=0.0, reduction="none", normalizer=None)
+    _, grad, hess = _softmax(arguments, "grad_hess", grad=out_grad, hess=out_hess,
+                             floor=hessian_floor)
+    return grad, hess

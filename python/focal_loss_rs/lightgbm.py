@@ -12,9 +12,11 @@ scikit-learn API: ``lgb.LGBMClassifier(objective=focal.sklearn_objective)`` with
 ``fit(X, y, init_score=..., eval_metric=focal.sklearn_metric)``.
 
 Binary: one raw score per row, labels in [0, 1]. Multi-class (``num_class=K``): LightGBM's
-``[N, K]`` raw scores and class labels ``0 … K−1``, one sigmoid focal loss per class
-(one-vs-rest). A custom objective makes LightGBM predict raw scores: ``σ(score)`` is each
-class's probability, and ``init_score`` must be given to the data (LightGBM does not boost
+``[N, K]`` raw scores and class labels ``0 … K−1``: the softmax focal loss of each row with
+its exact diagonal Hessian (``multi_class="softmax"``, the default: the scores' softmax is
+the class probabilities), or one sigmoid focal loss per class (``multi_class="ovr"``,
+one-vs-rest). A custom objective makes LightGBM predict raw scores (their softmax, or
+``σ(score)`` of each class one-vs-rest, is the probability), and ``init_score`` must be given to the data (LightGBM does not boost
 from an average for custom objectives). The Hessian is floored at ``hessian_floor``
 (:data:`focal_loss_rs._boosting.HESSIAN_FLOOR` by default). LightGBM itself is not imported.
 """

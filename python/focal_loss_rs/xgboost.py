@@ -14,9 +14,11 @@ its base score as a probability; the objective and the metric still see raw scor
 ``predict_proba`` is ``σ(score)``).
 
 Binary: one raw score per row, labels in [0, 1]. Multi-class (``num_class=K``): XGBoost's
-``[N, K]`` raw scores and class labels ``0 … K−1``, one sigmoid focal loss per class
-(one-vs-rest). Predictions are raw scores (``output_margin=True``): ``σ(score)`` is each
-class's probability. The Hessian is floored at ``hessian_floor``
+``[N, K]`` raw scores and class labels ``0 … K−1``: the softmax focal loss of each row with
+its exact diagonal Hessian (``multi_class="softmax"``, the default: the scores' softmax is
+the class probabilities), or one sigmoid focal loss per class (``multi_class="ovr"``,
+one-vs-rest). Predictions are raw scores (``output_margin=True``): their softmax, or
+``σ(score)`` of each class one-vs-rest, is the probability. The Hessian is floored at ``hessian_floor``
 (:data:`focal_loss_rs._boosting.HESSIAN_FLOOR` by default). XGBoost itself is not imported.
 """
 

@@ -547,7 +547,8 @@ struct SoftmaxCall<'a, 'py> {
     targets: &'a Bound<'py, PyUntypedArray>,
     options: SoftmaxFocalOptions,
     outputs: Outputs,
-    out: [Option<&'a Bound<'py, PyAny>>; 2],
+    hessian_floor: Option<f64>,
+    out: [Option<&'a Bound<'py, PyAny>>; 3],
 }
 
 fn softmax_typed<'py, T: Float + Element>(
@@ -591,39 +592,56 @@ fn softmax_typed<'py, T: Float + Element>(
         Reduction::None => &target_shape,
         _ => &[],
     };
-    let [out_loss, out_grad] = call.out;
+    let [out_loss, out_grad, out_hess] = call.out;
     let wants = call.outputs;
-    if wants == Outputs::GradHess {
-        return Err(PyValueError::new_err(
-            "the softmax focal loss has no Hessian output",
-        ));
-    }
     let mut loss = written::<T>(
         py,
-        wants != Outputs::Grad,
+        matches!(wants, Outputs::Loss | Outputs::LossGrad),
         "out (loss)",
         out_loss,
         loss_shape,
     )?;
     let mut grad = written::<T>(py, wants != Outputs::Loss, "out (grad)", out_grad, &shape)?;
+    let mut hess = written::<T>(
+        py,
+        wants == Outputs::GradHess,
+        "out (hess)",
+        out_hess,
+        &shape,
+    )?;
     let logits = slice(&logits_held)?;
-    let (loss_out, grad_out) = (slice_mut(&mut loss)?, slice_mut(&mut grad)?);
+    let (loss_out, grad_out, hess_out) = (
+        slice_mut(&mut loss)?,
+        slice_mut(&mut grad)?,
+        slice_mut(&mut hess)?,
+    );
     let softmax_shape = SoftmaxShape::channels_first(batch, classes, spatial);
     let options = &call.options;
-    py.detach(|| match (loss_out, grad_out) {
-        (Some(loss), None) => {
+    let floor = call.hessian_floor;
+    py.detach(|| match (loss_out, grad_out, hess_out) {
+        (Some(loss), None, None) => {
             focal_loss::softmax_focal_loss(logits, targets, softmax_shape, options, loss)
         }
-        (Some(loss), Some(grad)) => {
+        (Some(loss), Some(grad), None) => {
             focal_loss::softmax_focal_loss_grad(logits, targets, softmax_shape, options, loss, grad)
         }
-        (None, Some(grad)) => {
+        (None, Some(grad), None) => {
             focal_loss::softmax_focal_grad(logits, targets, softmax_shape, options, grad)
         }
-        (None, None) => Ok(()),
+        (None, Some(grad), Some(hess)) => focal_loss::softmax_focal_grad_hess(
+            logits,
+            targets,
+            softmax_shape,
+            options,
+            floor,
+            grad,
+            hess,
+        ),
+        // `written` gives exactly the combinations above.
+        _ => Ok(()),
     })
     .map_err(value_error)?;
-    Ok((returned(loss), returned(grad), None))
+    Ok((returned(loss), returned(grad), returned(hess)))
 }
 
 /// Softmax focal loss over axis 1 of `[N, C]` or `[N, C, d1, ...]` logits with class-index
@@ -632,7 +650,7 @@ fn softmax_typed<'py, T: Float + Element>(
 #[pyo3(signature = (
     logits, targets, *, gamma=2.0, class_gamma=None, alpha=None, epsilon=0.0,
     label_smoothing=0.0, reduction="mean", normalizer=None, ignore_index=-100, threads=0,
-    outputs="loss", out_loss=None, out_grad=None
+    outputs="loss", hessian_floor=None, out_loss=None, out_grad=None, out_hess=None
 ))]
 #[allow(clippy::too_many_arguments)]
 fn softmax<'py>(
@@ -649,8 +667,10 @@ fn softmax<'py>(
     ignore_index: i32,
     threads: usize,
     outputs: &str,
+    hessian_floor: Option<f64>,
     out_loss: Option<&Bound<'py, PyAny>>,
     out_grad: Option<&Bound<'py, PyAny>>,
+    out_hess: Option<&Bound<'py, PyAny>>,
 ) -> PyResult<Returned<'py>> {
     let options = SoftmaxFocalOptions::default()
         .gamma(gamma)
@@ -672,7 +692,8 @@ fn softmax<'py>(
         targets: ndarray("targets", targets)?,
         options,
         outputs: self::outputs(outputs)?,
-        out: [out_loss, out_grad],
+        hessian_floor,
+        out: [out_loss, out_grad, out_hess],
     };
     by_dtype!(logits, softmax_typed(py, call))
 }

@@ -124,7 +124,8 @@ class CLibrary:
 
     def softmax(self, logits, targets, gamma=2.0, alpha=None, class_alpha=None,
                 label_smoothing=0.0, reduction="mean", normalizer=None, ignore_index=-100,
-                epsilon=0.0, class_gamma=None):
+                epsilon=0.0, class_gamma=None, hessian=False, floor=None):
+        """Loss and gradient; with ``hessian``, gradient and Hessian (``floor``: None = none)."""
         suffix = SUFFIX[logits.dtype]
         options = self.lib.focal_softmax_options_default()
         options.gamma = gamma
@@ -143,6 +144,15 @@ class CLibrary:
         loss = np.empty(targets.shape if reduction == "none" else (), dtype=logits.dtype)
         grad = np.empty_like(logits)
         alpha_array = None if class_alpha is None else np.ascontiguousarray(class_alpha, dtype=logits.dtype)
+        if hessian:
+            hess = np.empty_like(logits)
+            status = getattr(self.lib, f"focal_softmax_grad_hess_{suffix}")(
+                _ptr(logits), _ptr(targets), ctypes.c_size_t(batch), ctypes.c_size_t(classes),
+                ctypes.c_size_t(spatial), _ptr(alpha_array), ctypes.byref(options),
+                ctypes.c_double(-np.inf if floor is None else floor), _ptr(grad), _ptr(hess))
+            del keep
+            self._check(status)
+            return grad, hess
         status = getattr(self.lib, f"focal_softmax_{suffix}")(
             _ptr(logits), _ptr(targets), ctypes.c_size_t(batch), ctypes.c_size_t(classes),
             ctypes.c_size_t(spatial), _ptr(alpha_array), ctypes.byref(options), _ptr(loss),

@@ -176,6 +176,57 @@ def test_softmax_matches_the_c_abi(clib, dtype, shape, reduction):
                          expected_grad)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(500, 80), (300, 4), (20, 19, 6, 7)])
+@pytest.mark.parametrize("floor", [None, 1e-3])
+def test_softmax_grad_hess_matches_the_c_abi(clib, dtype, shape, floor):
+    rng = np.random.default_rng(8)
+    x = logits_of(rng, int(np.prod(shape)), dtype).reshape(shape)
+    classes = shape[1]
+    target_shape = (shape[0],) + shape[2:]
+    targets = rng.integers(0, classes, target_shape).astype(np.int32)
+    targets.reshape(-1)[::11] = -100
+    class_alpha = rng.uniform(0.1, 1.0, classes)
+    cases = [
+        dict(),
+        dict(alpha=0.5, gamma=0.5),
+        dict(class_alpha=class_alpha, epsilon=-1.0),
+        dict(epsilon=1.0, class_gamma=rng.uniform(0, 3, classes)),
+    ]
+    for case in cases:
+        expected_grad, expected_hess = clib.softmax(x, targets, hessian=True, floor=floor, **case)
+        python_case = dict(case)
+        if "class_alpha" in python_case:
+            python_case["alpha"] = python_case.pop("class_alpha")
+        for t in (targets, targets.astype(np.int64)):
+            grad, hess = fl.softmax_focal_grad_hess(x, t, hessian_floor=floor, **python_case)
+            assert_same_bits(grad, expected_grad)
+            assert_same_bits(hess, expected_hess)
+        if floor is None and not case:
+            assert hess.min() < 0  # badly misclassified rows
+        # into the caller's arrays
+        out = (np.empty_like(x), np.empty_like(x))
+        result = fl.softmax_focal_grad_hess(x, targets, hessian_floor=floor, out=out,
+                                            **python_case)
+        assert result[0] is out[0] and result[1] is out[1]
+        assert_same_bits(out[1], expected_hess)
+
+
+def test_softmax_grad_hess_refusals_write_nothing():
+    x = np.zeros((4, 3), np.float32)
+    targets = np.array([0, 1, 2, 3], np.int32)
+    out = (np.full_like(x, 7.0), np.full_like(x, 7.0))
+    with pytest.raises(ValueError, match=r"target 3 is 3; it must be in \[0, 3\)"):
+        fl.softmax_focal_grad_hess(x, targets, out=out)
+    with pytest.raises(ValueError, match="floor"):
+        fl.softmax_focal_grad_hess(x, targets % 3, hessian_floor=float("nan"), out=out)
+    with pytest.raises(ValueError, match="hess"):
+        fl.softmax_focal_grad_hess(x, targets % 3, out=(out[0], np.empty((4, 2), np.float32)))
+    assert (out[0] == 7.0).all() and (out[1] == 7.0).all()
+    with pytest.raises(TypeError):
+        fl.softmax_focal_grad_hess(x, targets % 3, label_smoothing=0.1)
+
+
 def test_the_same_bits_for_any_thread_count():
     rng = np.random.default_rng(7)
     x = logits_of(rng, 300_000, np.float32)
@@ -234,6 +285,13 @@ def test_golden_values(case):
             ignore_index=int(case["ignore_index"]))
         grad_scale = _softmax_grad_scale(case, targets, classes, gamma, class_gamma, alpha_arg,
                                          smoothing, reduction, normalizer)
+        if "hess" in case:
+            g, h = fl.softmax_focal_grad_hess(
+                x, targets, gamma=gamma, alpha=alpha_arg, class_gamma=class_gamma,
+                epsilon=float(case.get("epsilon", 0.0)), ignore_index=int(case["ignore_index"]))
+            _close(g.reshape(-1), golden_grad, dtype, gamma, grad_scale)
+            _close(h.reshape(-1), _floats(case["hess"], np.float64), dtype, gamma,
+                   _floats(case["hess_scale"], np.float64))
     else:
         if family == "sigmoid_soft":
             targets = _floats(case["targets"], dtype)
