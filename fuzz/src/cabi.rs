@@ -1,9 +1,9 @@
 //! Target 3: the C functions, called as a C program may call them — option structs from raw
 //! bytes (unknown `reduction` and `objective` values, NaN fields, any thread count), every
 //! objective of the family through the sigmoid options' `objective` field and per-class γ and
-//! poly-1 through the softmax options, NULL, misaligned and overlapping pointers, element
-//! counts whose byte size overflows — against the documented status, with outputs untouched
-//! on error and the Rust API's bits on success. Run it under AddressSanitizer (cargo fuzz's
+//! poly-1 through the softmax options, the softmax Hessian, NULL, misaligned and overlapping
+//! pointers, element counts whose byte size overflows — against the documented status, with
+//! outputs untouched on error and the Rust API's bits on success. Run it under AddressSanitizer (cargo fuzz's
 //! default) for undefined behaviour.
 
 use crate::calls::{self, SENTINEL, typed};
@@ -80,10 +80,28 @@ pub trait CFloat: Float {
         loss: *mut Self,
         grad: *mut Self,
     ) -> FocalStatus;
+    /// # Safety
+    /// The C function's contract.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn softmax_grad_hess(
+        l: *const Self,
+        t: *const i32,
+        batch: usize,
+        classes: usize,
+        spatial: usize,
+        alpha: *const Self,
+        o: *const FocalSoftmaxOptions,
+        floor: f64,
+        grad: *mut Self,
+        hess: *mut Self,
+    ) -> FocalStatus;
 }
 
 macro_rules! c_float {
-    ($t:ty, $soft:ident, $labels:ident, $classes:ident, $grad_hess:ident, $softmax:ident) => {
+    (
+        $t:ty, $soft:ident, $labels:ident, $classes:ident, $grad_hess:ident, $softmax:ident,
+        $softmax_grad_hess:ident
+    ) => {
         impl CFloat for $t {
             unsafe fn soft(
                 l: *const Self,
@@ -147,6 +165,25 @@ macro_rules! c_float {
                 // SAFETY: forwarded.
                 unsafe { ffi::$softmax(l, t, batch, classes, spatial, alpha, o, loss, grad) }
             }
+            unsafe fn softmax_grad_hess(
+                l: *const Self,
+                t: *const i32,
+                batch: usize,
+                classes: usize,
+                spatial: usize,
+                alpha: *const Self,
+                o: *const FocalSoftmaxOptions,
+                floor: f64,
+                grad: *mut Self,
+                hess: *mut Self,
+            ) -> FocalStatus {
+                // SAFETY: forwarded.
+                unsafe {
+                    ffi::$softmax_grad_hess(
+                        l, t, batch, classes, spatial, alpha, o, floor, grad, hess,
+                    )
+                }
+            }
         }
     };
 }
@@ -157,7 +194,8 @@ c_float!(
     focal_sigmoid_labels_f32,
     focal_sigmoid_classes_f32,
     focal_sigmoid_grad_hess_f32,
-    focal_softmax_f32
+    focal_softmax_f32,
+    focal_softmax_grad_hess_f32
 );
 c_float!(
     f64,
@@ -165,7 +203,8 @@ c_float!(
     focal_sigmoid_labels_f64,
     focal_sigmoid_classes_f64,
     focal_sigmoid_grad_hess_f64,
-    focal_softmax_f64
+    focal_softmax_f64,
+    focal_softmax_grad_hess_f64
 );
 
 /// The pointers of a call, by role (`Weights` is also softmax's `class_alpha`).
@@ -904,6 +943,9 @@ fn sigmoid<T: CFloat>(case: &Case, s: &Sigmoid, abuse: &Abuse) {
 fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     let mut s = s.clone();
     s.output_skew = 0;
+    // The Hessian functions write the Hessian where the others write the loss.
+    let hessian = s.hessian;
+    let second = if hessian { Role::Hess } else { Role::Loss };
     // The C function reads as many logits and targets as the shape says.
     s.logits.resize(s.batch * s.spatial * s.classes, 0.0);
     s.targets.resize(s.batch * s.spatial, 0);
@@ -964,20 +1006,22 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     };
     match reduction_of(options.reduction) {
         Some(r) => s.reduction = r,
+        // The Hessian functions use no reduction: any code is no error there.
+        None if hessian => {}
         None => expected.push(FocalStatus::FocalErrorInvalidArgument),
     }
     let is_null = |role: Role| abuse.null.contains(&role);
     let misaligned = |role: Role| abuse.misaligned == Some(role);
-    let null_loss = is_null(Role::Loss);
+    let null_loss = is_null(second);
     let null_grad = is_null(Role::Grad);
-    if null_loss && null_grad {
+    if null_loss && null_grad && !hessian {
         expected.push(FocalStatus::FocalErrorInvalidArgument);
     }
     let mut present = vec![
         Role::Logits,
         Role::Targets,
         Role::Options,
-        Role::Loss,
+        second,
         Role::Grad,
     ];
     if with_class_alpha {
@@ -986,15 +1030,23 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     if with_class_gamma {
         present.push(Role::ClassGamma);
     }
-    pointer_statuses(
-        abuse,
-        &[Role::Logits, Role::Targets, Role::Options],
-        &present,
-        &mut expected,
-    );
+    let required: &[Role] = if hessian {
+        &[
+            Role::Logits,
+            Role::Targets,
+            Role::Options,
+            Role::Grad,
+            Role::Hess,
+        ]
+    } else {
+        &[Role::Logits, Role::Targets, Role::Options]
+    };
+    pointer_statuses(abuse, required, &present, &mut expected);
     let positions = s.batch * s.spatial;
     let n = positions * s.classes;
-    let loss_len = if s.reduction == Reduction::None {
+    let loss_len = if hessian {
+        n
+    } else if s.reduction == Reduction::None {
         positions
     } else {
         1
@@ -1021,7 +1073,7 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     } else {
         null()
     };
-    let mut loss_ptr: *mut T = pointer(&mut loss, abuse, Role::Loss);
+    let mut loss_ptr: *mut T = pointer(&mut loss, abuse, second);
     let mut grad_ptr: *mut T = pointer(&mut grad, abuse, Role::Grad);
     let options_storage = [options, options];
     let options_ptr = options_pointer(&options_storage, abuse);
@@ -1037,7 +1089,7 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     }
     let mut outputs: Vec<(Role, &mut *mut T)> = Vec::new();
     for (role, ptr, len, buffer) in [
-        (Role::Loss, &mut loss_ptr, loss_len, &mut loss),
+        (second, &mut loss_ptr, loss_len, &mut loss),
         (Role::Grad, &mut grad_ptr, n, &mut grad),
     ] {
         if !ptr.is_null() && len > 0 {
@@ -1060,17 +1112,32 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     // SAFETY: every pointer is NULL or valid for the counts passed (or they overflow and are
     // refused before any read); misaligned and overlapping ones are refused first.
     let status = unsafe {
-        <T as CFloat>::softmax(
-            logits_ptr,
-            targets_ptr,
-            batch,
-            s.classes,
-            spatial,
-            alpha_ptr,
-            options_ptr,
-            loss_ptr,
-            grad_ptr,
-        )
+        if hessian {
+            <T as CFloat>::softmax_grad_hess(
+                logits_ptr,
+                targets_ptr,
+                batch,
+                s.classes,
+                spatial,
+                alpha_ptr,
+                options_ptr,
+                s.hessian_floor.unwrap_or(f64::NEG_INFINITY),
+                grad_ptr,
+                loss_ptr,
+            )
+        } else {
+            <T as CFloat>::softmax(
+                logits_ptr,
+                targets_ptr,
+                batch,
+                s.classes,
+                spatial,
+                alpha_ptr,
+                options_ptr,
+                loss_ptr,
+                grad_ptr,
+            )
+        }
     };
     let rust = (status == FocalStatus::FocalOk).then(|| {
         s.grad = !null_grad;
@@ -1078,7 +1145,7 @@ fn softmax<T: CFloat>(case: &Case, s: &Softmax, abuse: &Abuse) {
     });
     let mut outputs: Vec<(&str, &Buffer<T>)> = Vec::new();
     if !null_loss {
-        outputs.push(("loss", &loss));
+        outputs.push((if hessian { "hess" } else { "loss" }, &loss));
     }
     if !null_grad {
         outputs.push(("grad", &grad));

@@ -385,6 +385,40 @@ pub fn softmax_api<T: Float>(s: &Softmax) -> (Result<(), FocalError>, Outputs) {
     let options = softmax_options(s);
     let positions = s.batch * s.spatial;
     let sentinel = T::from_f64(SENTINEL);
+    if s.hessian {
+        let n = positions * s.classes;
+        let mut grad = vec![sentinel; n];
+        let mut hess = vec![sentinel; skewed(n, s.output_skew)];
+        let result = focal_loss::softmax_focal_grad_hess(
+            &logits,
+            &s.targets,
+            shape(s),
+            &options,
+            s.hessian_floor,
+            &mut grad,
+            &mut hess,
+        );
+        // Across positions (channels-first, or few classes) the gradient is the loss
+        // kernel's, bit for bit: that of the sum.
+        if result.is_ok() && (s.spatial > 1 || s.classes < 16) {
+            let mut alone = vec![sentinel; n];
+            let sum = options
+                .clone()
+                .reduction(focal_loss::Reduction::Sum)
+                .normalizer(None);
+            let alone_result =
+                focal_loss::softmax_focal_grad(&logits, &s.targets, shape(s), &sum, &mut alone);
+            gradient_alone_agrees(&result, &grad, &alone_result, &alone);
+        }
+        return (
+            result,
+            Outputs {
+                loss: Vec::new(),
+                grad: widen(&grad),
+                hess: widen(&hess),
+            },
+        );
+    }
     let mut loss = vec![sentinel; skewed(loss_length(s.reduction, positions), s.output_skew)];
     if s.grad {
         let mut grad = vec![sentinel; positions * s.classes];
@@ -426,6 +460,26 @@ pub fn softmax_reference<T: Float>(s: &Softmax, logits: &[f64]) -> Outputs {
     let logits: Vec<T> = typed(logits);
     let options = softmax_options(s);
     let positions = s.batch * s.spatial;
+    if s.hessian {
+        let (mut grad, mut hess) = (
+            vec![T::default(); logits.len()],
+            vec![T::default(); logits.len()],
+        );
+        reference::softmax_focal_grad_hess(
+            &logits,
+            &s.targets,
+            shape(s),
+            &options,
+            s.hessian_floor,
+            &mut grad,
+            &mut hess,
+        );
+        return Outputs {
+            loss: Vec::new(),
+            grad: widen(&grad),
+            hess: widen(&hess),
+        };
+    }
     let mut loss = vec![T::default(); loss_length(s.reduction, positions)];
     let mut grad = vec![T::default(); positions * s.classes];
     reference::softmax_focal(

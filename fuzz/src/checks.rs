@@ -79,13 +79,15 @@ pub fn summary(case: &Case) -> String {
             s.output_skew,
         ),
         Problem::Softmax(s) => format!(
-            "softmax {dtype} [{}, {}, {}] {} targets {:?} grad {} γ {:e} class γ {:?} ε {:e} α {:?} ls {:e} {:?} normalizer {:?} ignore {} skew {}",
+            "softmax {dtype} [{}, {}, {}] {} targets {:?} grad {} hessian {} (floor {:?}) γ {:e} class γ {:?} ε {:e} α {:?} ls {:e} {:?} normalizer {:?} ignore {} skew {}",
             s.batch,
             s.classes,
             s.spatial,
             head(&s.logits),
             &s.targets[..s.targets.len().min(12)],
             s.grad,
+            s.hessian,
+            s.hessian_floor,
             s.gamma,
             s.class_gamma
                 .as_deref()
@@ -414,6 +416,14 @@ fn softmax_agrees<T: Float>(case: &Case, s: &Softmax, got: &Outputs) {
     // case's logits (rows with infinite ones have a bound of their own there) and the
     // reference's gradient `want_grad`.
     let scales_at = |loss_logits: &[f64], want_grad: &[f64]| {
+        if s.hessian {
+            // Per position (a divisor of 1); the Hessian's terms at `loss_logits` too.
+            let grad = tolerance::softmax_grad_scales(
+                &logits, want_grad, &s.targets, shape, &options, 1.0,
+            );
+            let hess = tolerance::softmax_hess_scales(loss_logits, &s.targets, shape, &options);
+            return [Vec::new(), grad, hess];
+        }
         let loss = tolerance::softmax_loss_scales(
             loss_logits,
             &s.targets,
@@ -450,12 +460,18 @@ fn softmax_agrees<T: Float>(case: &Case, s: &Softmax, got: &Outputs) {
             row_nan[n * s.spatial + rest]
         })
         .collect();
-    let loss_nan = if s.reduction == Reduction::None {
+    let loss_nan = if s.hessian {
+        Vec::new()
+    } else if s.reduction == Reduction::None {
         row_nan.clone()
     } else {
         vec![row_nan.iter().any(|&n| n)]
     };
-    let element_nan = if s.grad { element_nan } else { Vec::new() };
+    let element_nan = if s.grad || s.hessian {
+        element_nan
+    } else {
+        Vec::new()
+    };
     nan_only_from_nan_logits(case, "reference", &want, &element_nan, &loss_nan);
     nan_only_from_nan_logits(case, "kernel", got, &element_nan, &loss_nan);
     compare(
@@ -615,10 +631,29 @@ mod tests {
                 output_skew: 0,
                 class_gamma: None,
                 epsilon: 0.0,
+                hessian: false,
+                hessian_floor: None,
             }),
         };
         assert_eq!(decode(&encode(&case)), case);
         run_targets(&case);
+        // The Hessian, without and with a floor (NaN: refused), and refusing label smoothing.
+        for (floor, ls) in [
+            (None, 0.0),
+            (Some(1e-3), 0.0),
+            (Some(f64::NAN), 0.0),
+            (None, 0.1),
+        ] {
+            let mut case = case.clone();
+            if let Problem::Softmax(s) = &mut case.problem {
+                s.hessian = true;
+                s.hessian_floor = floor;
+                s.label_smoothing = ls;
+            }
+            let decoded = decode(&encode(&case));
+            assert_eq!(format!("{decoded:?}"), format!("{case:?}"));
+            run_targets(&case);
+        }
         // The softmax family: per-class γ and poly-1, alone and together.
         for (class_gamma, epsilon) in [
             (Some(vec![0.0, 1.5, 4.0]), 0.0),

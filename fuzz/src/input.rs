@@ -263,6 +263,11 @@ pub struct Softmax {
     pub class_gamma: Option<Vec<f64>>,
     /// Poly-1's ε (0: the focal loss).
     pub epsilon: f64,
+    /// Gradient and Hessian (`softmax_focal_grad_hess`) instead of the loss calls; the
+    /// reduction and `grad` are then not used, and `output_skew` is the Hessian's.
+    pub hessian: bool,
+    /// Its floor (any value; NaN is refused).
+    pub hessian_floor: Option<f64>,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -690,13 +695,18 @@ fn softmax(r: &mut Reader<'_>) -> Softmax {
     let normalizer = normalizer(r);
     let grad = r.u8() % 2 == 1;
     let output_skew = output_skew(r);
-    // The family's options, read last (a byte past the end, 0: neither).
+    // The family's options and the Hessian, read last (a byte past the end, 0: none of them).
     let family = r.u8();
     let class_gamma = (family & 1 != 0).then(|| class_gamma(r, classes));
     let epsilon = if family & 2 != 0 {
         any_finite(r, 1.0)
     } else {
         0.0
+    };
+    let hessian = family & 4 != 0;
+    let hessian_floor = match (hessian, r.u8()) {
+        (true, 128..=255) => Some(any_finite(r, 1e-3)),
+        _ => None,
     };
     Softmax {
         logits,
@@ -714,6 +724,8 @@ fn softmax(r: &mut Reader<'_>) -> Softmax {
         output_skew,
         class_gamma,
         epsilon,
+        hessian,
+        hessian_floor,
     }
 }
 
@@ -923,7 +935,9 @@ fn encode_softmax(w: &mut Writer, s: &Softmax) {
     encode_normalizer(w, s.normalizer);
     w.u8(u8::from(s.grad));
     w.u8(0);
-    let family = u8::from(s.class_gamma.is_some()) | (u8::from(s.epsilon != 0.0) << 1);
+    let family = u8::from(s.class_gamma.is_some())
+        | (u8::from(s.epsilon != 0.0) << 1)
+        | (u8::from(s.hessian) << 2);
     if family != 0 {
         w.u8(family);
     }
@@ -933,5 +947,15 @@ fn encode_softmax(w: &mut Writer, s: &Softmax) {
     if s.epsilon != 0.0 {
         w.u8(255);
         w.real(s.epsilon);
+    }
+    if s.hessian {
+        match s.hessian_floor {
+            None => w.u8(0),
+            Some(floor) => {
+                w.u8(255);
+                w.u8(255);
+                w.real(floor);
+            }
+        }
     }
 }

@@ -278,12 +278,24 @@ pub fn softmax_errors<T: Float>(s: &Softmax) -> Vec<&'static str> {
         class_gamma(&mut errors, gamma, Some(s.classes));
     }
     finite_in::<T>(&mut errors, "epsilon", s.epsilon);
-    options::<T>(
-        &mut errors,
-        s.label_smoothing,
-        Some(s.reduction),
-        s.normalizer,
-    );
+    if s.hessian {
+        // Per position: no reduction, no normaliser; one-hot targets; a floor that is a
+        // number.
+        options::<T>(&mut errors, s.label_smoothing, Some(Reduction::None), None);
+        if s.label_smoothing != 0.0 {
+            errors.push("UnsupportedTargets");
+        }
+        if s.hessian_floor.is_some_and(f64::is_nan) {
+            errors.push("InvalidHessianFloor");
+        }
+    } else {
+        options::<T>(
+            &mut errors,
+            s.label_smoothing,
+            Some(s.reduction),
+            s.normalizer,
+        );
+    }
     match &s.alpha {
         SoftmaxAlpha::Off => {}
         SoftmaxAlpha::Uniform(a) => alpha::<T>(&mut errors, Some(*a)),

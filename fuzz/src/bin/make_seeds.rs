@@ -1,10 +1,10 @@
 //! Writes the seed corpora: every fourth golden case of `tests/golden/cases.txt` (as a plain
-//! call, and for the sigmoid ones also as a gradient-and-Hessian call), encoded for each
-//! target — every loss, target form, element type, option and reduction is among them — and
-//! then the focal family: every fifth case of `tests/golden/family.txt` (every objective,
-//! every target form and both element types; at most 64 logits) and per-class γ on more
-//! golden class-index cases (the golden softmax cases have per-class γ and poly-1 of their
-//! own).
+//! call, and for the sigmoid ones and the softmax ones with a golden Hessian also as a
+//! gradient-and-Hessian call), encoded for each target — every loss, target form, element
+//! type, option and reduction is among them — and then the focal family: every fifth case of
+//! `tests/golden/family.txt` (every objective, every target form and both element types; at
+//! most 64 logits) and per-class γ on more golden class-index cases (the golden softmax cases
+//! have per-class γ and poly-1 of their own).
 //!
 //! ```text
 //! cd fuzz && cargo run --bin make_seeds   # rewrites corpus/<target>/golden-*
@@ -74,28 +74,46 @@ fn case(fields: &Fields<'_>) -> Option<Vec<Case>> {
         if classes > 24 || spatial > 9 || targets.len() / spatial > 6 {
             return None;
         }
-        return Some(vec![Case {
-            single,
-            problem: Problem::Softmax(Softmax {
-                batch: targets.len() / spatial,
-                logits,
-                targets,
-                classes,
-                spatial,
-                gamma,
-                alpha,
-                label_smoothing,
-                reduction,
-                normalizer,
-                ignore_index: fields["ignore_index"].parse().ok()?,
-                grad: true,
-                output_skew: 0,
-                class_gamma: fields.get("class_gamma").map(|v| numbers(v)),
-                epsilon: fields
-                    .get("epsilon")
-                    .map_or(Some(0.0), |v| v.parse().ok())?,
-            }),
-        }]);
+        return Some(
+            vec![Case {
+                single,
+                problem: Problem::Softmax(Softmax {
+                    batch: targets.len() / spatial,
+                    logits,
+                    targets,
+                    classes,
+                    spatial,
+                    gamma,
+                    alpha,
+                    label_smoothing,
+                    reduction,
+                    normalizer,
+                    ignore_index: fields["ignore_index"].parse().ok()?,
+                    grad: true,
+                    output_skew: 0,
+                    class_gamma: fields.get("class_gamma").map(|v| numbers(v)),
+                    epsilon: fields
+                        .get("epsilon")
+                        .map_or(Some(0.0), |v| v.parse().ok())?,
+                    hessian: false,
+                    hessian_floor: None,
+                }),
+            }]
+            .into_iter()
+            // The cases with a golden Hessian seed the Hessian calls too.
+            .flat_map(|case| {
+                let hessian = fields.contains_key("hess").then(|| {
+                    let mut case = case.clone();
+                    if let Problem::Softmax(s) = &mut case.problem {
+                        s.hessian = true;
+                        s.hessian_floor = Some(1e-3);
+                    }
+                    case
+                });
+                std::iter::once(case).chain(hessian)
+            })
+            .collect(),
+        );
     }
     let targets = match family {
         "sigmoid_soft" => Targets::Soft(numbers(fields["targets"])),
