@@ -7,6 +7,7 @@
 //! `--help` lists the flags; `--json` is the schema `focal-bench/1` documented in
 //! `bench-cli/README.md`.
 
+mod cbaseline;
 mod data;
 mod machine;
 mod report;
@@ -113,6 +114,12 @@ struct Args {
     /// A saved --json run: add each row's throughput ratio to it (same kind and size).
     #[arg(long, value_name = "FILE.json")]
     baseline: Option<String>,
+    /// Instead of the rows: the fused sigmoid loss + gradient (u8 labels, f32, one thread) at
+    /// every SIMD level beside a C loop built with -O3 -march=native and glibc's vector maths
+    /// (accurate, and -ffast-math), rounds alternating, and the accuracy of each at the golden
+    /// cases. Size: the first of --sizes (default 64K, in cache).
+    #[arg(long, conflicts_with_all = ["baseline", "plot", "csv"])]
+    c_baseline: bool,
 }
 
 const AFTER_HELP: &str = "Examples:
@@ -120,7 +127,8 @@ const AFTER_HELP: &str = "Examples:
   focal-bench --quick --json > run.json         ten seconds, machine-readable
   focal-bench --baseline run.json               ratios against a saved run
   focal-bench --objective focal,asymmetric --sizes 64K,1M,16M --plot sweep.svg
-  FOCAL_LOSS_SIMD=avx2 focal-bench --quick      another SIMD level";
+  FOCAL_LOSS_SIMD=avx2 focal-bench --quick      another SIMD level
+  focal-bench --c-baseline                      beside a careful C loop (gcc -O3, libmvec)";
 
 fn positive(text: &str) -> Result<usize, String> {
     match text.parse::<usize>() {
@@ -509,6 +517,9 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if args.c_baseline {
+        return c_baseline(&args);
+    }
     let outcome = match args.simd {
         Some(level) => focal_loss::with_simd_level(level, || run(&args))
             .map_err(|e| format!("--simd {}: {e}", level.name()))
@@ -545,4 +556,34 @@ fn main() -> ExitCode {
         print!("{}", report::table(&report));
     }
     ExitCode::SUCCESS
+}
+
+/// `--c-baseline`: its own table (or JSON).
+fn c_baseline(args: &Args) -> ExitCode {
+    let n = args.sizes.first().copied().unwrap_or(64 << 10);
+    let min_time = args.min_time.unwrap_or(if args.quick { 0.05 } else { 0.2 });
+    let rounds = if args.quick { 3 } else { 7 };
+    match cbaseline::run(n, rounds, min_time) {
+        Ok(result) if args.json => match serde_json::to_string_pretty(&result) {
+            Ok(text) => {
+                println!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("focal-bench: JSON: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Ok(result) => {
+            print!(
+                "{}",
+                report::c_baseline_table(&result, &machine::Machine::read())
+            );
+            ExitCode::SUCCESS
+        }
+        Err(message) => {
+            eprintln!("focal-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
 }

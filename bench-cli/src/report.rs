@@ -346,3 +346,48 @@ pub fn plot(report: &Report, path: &str) -> Result<(), String> {
     root.present().map_err(|e| error(&e))?;
     Ok(())
 }
+
+/// The `--c-baseline` table: throughput, the ratio to the fastest C loop, and the largest
+/// errors at the golden cases.
+pub fn c_baseline_table(result: &crate::cbaseline::CBaseline, m: &Machine) -> String {
+    let mut out = String::new();
+    let _ = writeln!(out, "focal-bench {} · {}", env!("CARGO_PKG_VERSION"), m.cpu);
+    let _ = writeln!(
+        out,
+        "{} · {} logits · best of {} alternating rounds",
+        result.call, result.elements, result.rounds
+    );
+    let fastest_c = result
+        .entries
+        .iter()
+        .filter(|e| e.name.starts_with('C'))
+        .map(|e| e.melements_per_s)
+        .fold(0.0, f64::max);
+    let _ = writeln!(
+        out,
+        "{:<20} {:>9} {:>10} {:>12} {:>12}",
+        "", "Melem/s", "× best C", "loss error", "grad error"
+    );
+    for e in &result.entries {
+        let _ = writeln!(
+            out,
+            "{:<20} {:>9.0} {:>10.2} {:>12.1e} {:>12.1e}",
+            e.name,
+            e.melements_per_s,
+            e.melements_per_s / fastest_c,
+            e.max_loss_error,
+            e.max_grad_error
+        );
+    }
+    let _ = writeln!(
+        out,
+        "errors: the largest relative to the golden value (mpmath) over {} elements of \
+         tests/golden/cases.txt (u8 labels, f32, α given); the gradient's relative to its \
+         terms where they cancel",
+        result.golden_elements
+    );
+    for e in &result.entries {
+        let _ = writeln!(out, "  worst loss of {}: {}", e.name, e.worst_loss);
+    }
+    out
+}

@@ -344,6 +344,7 @@ fn help_lists_every_flag() {
         "--csv",
         "--plot",
         "--baseline",
+        "--c-baseline",
     ] {
         assert!(help.contains(flag), "{flag} missing from --help");
     }
@@ -431,4 +432,59 @@ fn shapes_outputs_and_timing_flags() {
     ]);
     let row = &report["rows"][0];
     assert!(row["total_seconds"].as_f64() >= Some(0.2), "{row}");
+}
+
+/// `--c-baseline`: every SIMD level of the library and both C loops (where the build has
+/// them), with the accuracy at the golden cases: the library's within its contract there.
+#[test]
+fn c_baseline_times_and_checks_the_c_loops() {
+    let out = focal_bench(&[
+        "--c-baseline",
+        "--quick",
+        "--json",
+        "--sizes",
+        "4K",
+        "--min-time",
+        "0",
+    ]);
+    if !out.status.success() {
+        // A build without a C compiler or glibc: said so.
+        assert!(stderr(&out).contains("no C baseline"), "{}", stderr(&out));
+        return;
+    }
+    let result: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert_eq!(result["elements"], 4096);
+    assert!(result["golden_elements"].as_u64().unwrap() >= 100);
+    let entries = result["entries"].as_array().unwrap();
+    let names: Vec<&str> = entries
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"C -O3 (accurate)") && names.contains(&"C -ffast-math"),
+        "{names:?}"
+    );
+    for entry in entries {
+        assert!(entry["melements_per_s"].as_f64().unwrap() > 0.0, "{entry}");
+        if entry["name"].as_str().unwrap().starts_with("focal-loss") {
+            // The golden test's f32 contract.
+            assert!(entry["max_loss_error"].as_f64().unwrap() <= 2e-6, "{entry}");
+            assert!(entry["max_grad_error"].as_f64().unwrap() <= 2e-6, "{entry}");
+        }
+    }
+    // The table form.
+    let out = focal_bench(&[
+        "--c-baseline",
+        "--quick",
+        "--sizes",
+        "4K",
+        "--min-time",
+        "0",
+    ]);
+    assert!(out.status.success());
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("× best C") && table.contains("worst loss of C -ffast-math"),
+        "{table}"
+    );
 }
