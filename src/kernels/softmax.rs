@@ -399,7 +399,7 @@ pub(crate) fn poly_term<T: Real, S: Simd>(
 }
 
 /// One-hot targets: returns the position losses; writes the gradient when asked.
-#[allow(clippy::too_many_arguments, clippy::manual_map)]
+#[allow(clippy::too_many_arguments)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn hard<T: Real, S: Simd>(
     v: Lanes<T, S>,
@@ -434,37 +434,12 @@ fn hard<T: Real, S: Simd>(
         }
     }
     let others = others.value(v);
-    let z = v.add(e_t, others);
-    let ln_z = v.ln(z);
-    let ce = v.select(
-        v.eq(x_t, m),
-        v.ln_1p(others),
-        v.sub(v.sub(ln_z, d_t), err_t),
-    );
-    let q = v.div(others, z);
-    let p_t = v.div(e_t, z);
-    let q_pow_gamma = focal_factor(v, params, gamma, others, z);
-    let scale = v.mul(alpha, q_pow_gamma);
-    // α_t = 0 with an infinite CE (x_t = −∞) is 0; a NaN row stays NaN.
-    let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
-    // A match, not `Option::map`: a closure that is not inlined loses the level's features.
-    let poly = match &params.poly {
-        Some(poly) => Some(poly_term(v, poly, gamma, q_pow_gamma, q, p_t)),
-        None => None,
-    };
-    let loss = match poly {
-        Some((term, _)) => v.add(loss, term),
-        None => loss,
-    };
+    let t = TargetTerms::new(v, params, gamma, alpha, m, others, x_t, (e_t, d_t, err_t));
     if let Some(grad) = grad {
-        let c = focal_slope(v, gamma, scale, ce, q, p_t);
-        let c = match poly {
-            Some((_, slope)) => v.add(c, slope),
-            None => c,
-        };
+        let c = t.slope(v, gamma);
         let grad_scale = v.splat(params.grad_scale);
-        let c_over_z = v.div(c, z);
-        let at_target = v.mul(v.mul(c, q), grad_scale);
+        let c_over_z = v.div(c, t.z);
+        let at_target = v.mul(v.mul(c, t.q), grad_scale);
         for j in 0..layout.classes {
             let e = layout.load(v, grad, vector, j);
             let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
@@ -476,7 +451,82 @@ fn hard<T: Real, S: Simd>(
             layout.store(v, grad, vector, j, v.select(active, g, zero));
         }
     }
-    loss
+    t.loss
+}
+
+/// What a one-hot row's loss and derivatives take of its target class: `Z = e_t + S_o`,
+/// `CE`, `q = S_o/Z`, `p_t`, `q^γ`, `α_t·q^γ` and the position's loss (poly-1's term
+/// included), from the row maximum `m`, the other classes' sum `S_o` and the target's logit
+/// and [`shifted_exp`] parts.
+pub(crate) struct TargetTerms<V> {
+    pub z: V,
+    pub ce: V,
+    pub q: V,
+    pub p_t: V,
+    pub q_pow_gamma: V,
+    pub scale: V,
+    pub loss: V,
+    /// Poly-1's part of the slope, when it is on.
+    poly_slope: Option<V>,
+}
+
+impl<V: Copy> TargetTerms<V> {
+    #[allow(clippy::too_many_arguments, clippy::manual_map)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn new<T: Real<V<S> = V>, S: Simd>(
+        v: Lanes<T, S>,
+        params: &Params<'_, T>,
+        gamma: Gamma<V>,
+        alpha: V,
+        m: V,
+        others: V,
+        x_t: V,
+        (e_t, d_t, err_t): (V, V, V),
+    ) -> Self {
+        let z = v.add(e_t, others);
+        let ln_z = v.ln(z);
+        let ce = v.select(
+            v.eq(x_t, m),
+            v.ln_1p(others),
+            v.sub(v.sub(ln_z, d_t), err_t),
+        );
+        let q = v.div(others, z);
+        let p_t = v.div(e_t, z);
+        let q_pow_gamma = focal_factor(v, params, gamma, others, z);
+        let scale = v.mul(alpha, q_pow_gamma);
+        // α_t = 0 with an infinite CE (x_t = −∞) is 0; a NaN row stays NaN.
+        let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
+        // A match, not `Option::map`: a closure that is not inlined loses the level's features.
+        let poly = match &params.poly {
+            Some(poly) => Some(poly_term(v, poly, gamma, q_pow_gamma, q, p_t)),
+            None => None,
+        };
+        let (loss, poly_slope) = match poly {
+            Some((term, slope)) => (v.add(loss, term), Some(slope)),
+            None => (loss, None),
+        };
+        Self {
+            z,
+            ce,
+            q,
+            p_t,
+            q_pow_gamma,
+            scale,
+            loss,
+            poly_slope,
+        }
+    }
+
+    /// `c = F′`, the derivative of the position's loss through `ln p_t` (poly-1 included):
+    /// the gradient is `c·q` at the target and `−c·p_j` elsewhere.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn slope<T: Real<V<S> = V>, S: Simd>(&self, v: Lanes<T, S>, gamma: Gamma<V>) -> V {
+        let c = focal_slope(v, gamma, self.scale, self.ce, self.q, self.p_t);
+        match self.poly_slope {
+            Some(slope) => v.add(c, slope),
+            None => c,
+        }
+    }
 }
 
 /// Label smoothing: every class has weight `α_k·y_k`.

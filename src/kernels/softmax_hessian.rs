@@ -9,10 +9,7 @@
 //! without cancellation (`Z − e_j ≥ 1` below the row's first maximum, the sum of the others
 //! at it). The gradient is the loss kernel's, bit for bit.
 
-use super::softmax::{
-    Lanes1D, Layout, Params, focal_factor, focal_slope, poly_term, row_max, shifted_exp,
-    weighted_ce,
-};
+use super::softmax::{Lanes1D, Layout, Params, TargetTerms, row_max, shifted_exp};
 use super::{Gamma, LaneSum};
 use crate::simd::{Lanes, Real};
 use pulp::Simd;
@@ -61,47 +58,31 @@ pub(crate) fn grad_hess<T: Real, S: Simd>(
     }
     let others = others.value(v);
     let without_max = without_max.value(v);
-    let z = v.add(e_t, others);
-    let ln_z = v.ln(z);
-    let ce = v.select(
-        v.eq(x_t, m),
-        v.ln_1p(others),
-        v.sub(v.sub(ln_z, d_t), err_t),
-    );
-    let q = v.div(others, z);
-    let p_t = v.div(e_t, z);
-    let q_pow_gamma = focal_factor(v, params, gamma, others, z);
-    let scale = v.mul(alpha, q_pow_gamma);
-    let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
+    let t = TargetTerms::new(v, params, gamma, alpha, m, others, x_t, (e_t, d_t, err_t));
+    let (z, q, p_t) = (t.z, t.q, t.p_t);
     // p_t·CE → 0 as p_t → 0 (also where CE is infinite).
-    let p_ce = v.select(v.eq(p_t, zero), zero, v.mul(p_t, ce));
+    let p_ce = v.select(v.eq(p_t, zero), zero, v.mul(p_t, t.ce));
     let gamma_minus_one = v.sub(gamma.high, one);
     let curvature = v.mul(
-        v.mul(scale, gamma.high),
+        v.mul(t.scale, gamma.high),
         v.fma(
             q,
             v.sub(v.add(p_t, p_t), p_ce),
             v.mul(gamma_minus_one, v.mul(p_t, p_ce)),
         ),
     );
-    let c = focal_slope(v, gamma, scale, ce, q, p_t);
-    let (loss, c, curvature) = match &params.poly {
+    let c = t.slope(v, gamma);
+    let curvature = match &params.poly {
         Some(poly) => {
-            // ε·q^(γ+1) (one-hot: u = q), its slope as the loss kernel's, and its
-            // curvature·q² = ε·(γ+1)·q^γ·p_t·q·(γ·p_t − q).
-            let (term, slope) = poly_term(v, poly, gamma, q_pow_gamma, q, p_t);
+            // Poly-1's ε·q^(γ+1) (one-hot: u = q): curvature·q² = ε·(γ+1)·q^γ·p_t·q·(γ·p_t − q).
             let e = v.mul(
                 v.mul(v.splat(poly.epsilon), v.add(gamma.high, one)),
-                q_pow_gamma,
+                t.q_pow_gamma,
             );
             let poly_curvature = v.mul(v.mul(e, v.mul(p_t, q)), v.sub(v.mul(gamma.high, p_t), q));
-            (
-                v.add(loss, term),
-                v.add(c, slope),
-                v.add(curvature, poly_curvature),
-            )
+            v.add(curvature, poly_curvature)
         }
-        None => (loss, c, curvature),
+        None => curvature,
     };
     let c_over_z = v.div(c, z);
     let at_target = v.mul(c, q);
@@ -136,5 +117,5 @@ pub(crate) fn grad_hess<T: Real, S: Simd>(
         layout.store(v, grad, vector, j, v.select(active, g, zero));
         layout.store(v, hess, vector, j, v.select(active, h, zero));
     }
-    loss
+    t.loss
 }

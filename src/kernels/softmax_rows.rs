@@ -5,7 +5,7 @@
 
 use super::slots::SLOTS;
 use super::softmax::{
-    Chunk, Params, SmoothedTerms, focal_factor, focal_slope, poly_term, shifted_exp, weighted_ce,
+    Chunk, Params, SmoothedTerms, TargetTerms, focal_factor, poly_term, shifted_exp,
 };
 use super::{OrderedSum, SlotSum, SlotSumWithoutLargest, lane_index};
 use crate::simd::{Lanes, Real};
@@ -129,7 +129,6 @@ fn row_max<T: Real, S: Simd>(v: Lanes<T, S>, row: &[T]) -> T {
     )
 }
 
-#[allow(clippy::manual_map)]
 #[cfg_attr(not(debug_assertions), inline(always))]
 fn hard_row<T: Real, S: Simd>(
     v: Lanes<T, S>,
@@ -157,44 +156,29 @@ fn hard_row<T: Real, S: Simd>(
     }
     let others = v.splat(T::narrow(others.total(v)));
     let x_t = v.splat(row[target]);
-    let (e_t, d_t, err_t) = shifted_exp(v, x_t, m);
-    let z = v.add(e_t, others);
-    let ln_z = v.ln(z);
-    let ce = v.select(
-        v.eq(x_t, m),
-        v.ln_1p(others),
-        v.sub(v.sub(ln_z, d_t), err_t),
-    );
-    let q = v.div(others, z);
-    let p_t = v.div(e_t, z);
     let gamma = params.gamma_of_class(v, target);
-    let q_pow_gamma = focal_factor(v, params, gamma, others, z);
-    let scale = v.mul(v.splat(params.class_alpha[target]), q_pow_gamma);
-    let loss = weighted_ce(v, scale, ce, ln_z, x_t, m, d_t);
-    // A match, not `Option::map`: a closure that is not inlined loses the level's features.
-    let poly = match &params.poly {
-        Some(poly) => Some(poly_term(v, poly, gamma, q_pow_gamma, q, p_t)),
-        None => None,
-    };
-    let loss = match poly {
-        Some((term, _)) => v.add(loss, term),
-        None => loss,
-    };
+    let alpha = v.splat(params.class_alpha[target]);
+    let t = TargetTerms::new(
+        v,
+        params,
+        gamma,
+        alpha,
+        m,
+        others,
+        x_t,
+        shifted_exp(v, x_t, m),
+    );
     if let Some(grad) = grad {
-        let c = focal_slope(v, gamma, scale, ce, q, p_t);
-        let c = match poly {
-            Some((_, slope)) => v.add(c, slope),
-            None => c,
-        };
+        let c = t.slope(v, gamma);
         let grad_scale = v.splat(params.grad_scale);
-        let factor = v.mul(v.neg(v.div(c, z)), grad_scale);
+        let factor = v.mul(v.neg(v.div(c, t.z)), grad_scale);
         for chunk in grad.chunks_mut(v.lanes()) {
             let e = v.load(chunk);
             v.store(chunk, v.mul(factor, e));
         }
-        grad[target] = v.first(v.mul(v.mul(c, q), grad_scale));
+        grad[target] = v.first(v.mul(v.mul(c, t.q), grad_scale));
     }
-    v.first(loss).widen()
+    v.first(t.loss).widen()
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]

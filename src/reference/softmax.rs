@@ -223,6 +223,20 @@ pub fn softmax_focal_row(
     loss.value()
 }
 
+/// α and γ of each class (all ones when α is off; all `options.gamma` without per-class γ).
+fn class_parameters(options: &SoftmaxFocalOptions, classes: usize) -> (Vec<f64>, Vec<f64>) {
+    let alpha = match &options.alpha {
+        SoftmaxAlpha::Off => vec![1.0; classes],
+        SoftmaxAlpha::Uniform(a) => vec![*a; classes],
+        SoftmaxAlpha::PerClass(alpha) => alpha.clone(),
+    };
+    let gamma = match &options.class_gamma {
+        Some(gamma) => gamma.clone(),
+        None => vec![options.gamma; classes],
+    };
+    (alpha, gamma)
+}
+
 /// Gradient and diagonal Hessian of one row's softmax focal loss with a one-hot target
 /// (no label smoothing); returns the row's loss.
 ///
@@ -327,15 +341,7 @@ pub fn softmax_focal_grad_hess<T: Float>(
         classes,
         spatial,
     } = shape;
-    let class_alpha = match &options.alpha {
-        SoftmaxAlpha::Off => vec![1.0; classes],
-        SoftmaxAlpha::Uniform(a) => vec![*a; classes],
-        SoftmaxAlpha::PerClass(alpha) => alpha.clone(),
-    };
-    let class_gamma = match &options.class_gamma {
-        Some(gamma) => gamma.clone(),
-        None => vec![options.gamma; classes],
-    };
+    let (class_alpha, class_gamma) = class_parameters(options, classes);
     let index = |n: usize, j: usize, s: usize| (n * classes + j) * spatial + s;
     let mut row = vec![0.0f64; classes];
     let (mut row_grad, mut row_hess) = (vec![0.0f64; classes], vec![0.0f64; classes]);
@@ -398,15 +404,7 @@ pub fn softmax_focal<T: Float>(
         classes,
         spatial,
     } = shape;
-    let class_alpha = match &options.alpha {
-        SoftmaxAlpha::Off => vec![1.0; classes],
-        SoftmaxAlpha::Uniform(a) => vec![*a; classes],
-        SoftmaxAlpha::PerClass(alpha) => alpha.clone(),
-    };
-    let class_gamma = match &options.class_gamma {
-        Some(gamma) => gamma.clone(),
-        None => vec![options.gamma; classes],
-    };
+    let (class_alpha, class_gamma) = class_parameters(options, classes);
     let index = |n: usize, j: usize, s: usize| (n * classes + j) * spatial + s;
     let mut row = vec![0.0f64; classes];
     let mut row_grad = vec![0.0f64; classes];
