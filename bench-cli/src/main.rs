@@ -238,7 +238,7 @@ fn run(args: &Args) -> Result<Report, String> {
         rows::suite(&sizes, shapes)
     };
     if rows.is_empty() {
-        return Err("the library has none of the selected combinations (the softmax takes focal, poly1 and per-class; per-class needs sigmoid-classes or a softmax; reduced needs hard targets; grad-hess is sigmoid only)".into());
+        return Err("the library has none of the selected combinations (the softmax takes focal, poly1 and per-class; per-class needs sigmoid-classes or a softmax; reduced needs hard targets)".into());
     }
     let settings = Settings {
         parameters: Parameters {

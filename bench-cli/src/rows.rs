@@ -42,7 +42,7 @@ pub enum Output {
     Loss,
     /// The loss and its gradient, fused.
     LossGrad,
-    /// Per-element gradient and Hessian (sigmoid only).
+    /// Per-element gradient and Hessian (the softmax's: one-hot targets).
     GradHess,
 }
 
@@ -131,16 +131,14 @@ impl Row {
     }
 
     /// Whether the library has this combination (the sigmoid family on the sigmoid forms
-    /// it means something for; the softmax with focal, poly-1 and per-class γ; the Hessian
-    /// for the sigmoid forms).
+    /// it means something for; the softmax with focal, poly-1 and per-class γ).
     pub fn exists(&self) -> bool {
         let softmax = matches!(self.loss, Loss::Softmax | Loss::SoftmaxSpatial);
         if softmax {
-            return self.output != Output::GradHess
-                && matches!(
-                    self.objective,
-                    Objective::Focal | Objective::Poly1 | Objective::PerClass
-                );
+            return matches!(
+                self.objective,
+                Objective::Focal | Objective::Poly1 | Objective::PerClass
+            );
         }
         match self.objective {
             Objective::PerClass => self.loss == Loss::SigmoidClasses,
@@ -326,7 +324,9 @@ mod tests {
             800,
             SHAPES,
         );
-        assert!(!softmax.exists());
+        // The softmax's gradient and Hessian: 800 logits, 10 indices, two outputs of 8 B.
+        assert!(softmax.exists());
+        assert_eq!(softmax.bytes(), 6400 + 40 + 2 * 6400);
         let softmax = Row {
             output: Output::Loss,
             ..softmax
@@ -352,6 +352,8 @@ mod tests {
                 "sigmoid-labels reduced grad-hess f32",
                 "sigmoid-labels poly1 grad-hess f32",
                 "sigmoid-soft poly1 grad-hess f32",
+                "softmax[80] per-class grad-hess f32",
+                "softmax[80] poly1 grad-hess f32",
             ]
         );
         assert!(suite(&[4096], SHAPES).iter().all(Row::exists));

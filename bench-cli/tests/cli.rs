@@ -258,14 +258,7 @@ fn bad_arguments_exit_2_with_a_message() {
             "threshold",
         ),
         (
-            vec![
-                "--objective",
-                "per-class",
-                "--loss",
-                "softmax",
-                "--output",
-                "grad-hess",
-            ],
+            vec!["--objective", "reduced", "--loss", "softmax"],
             "none of the selected",
         ),
     ];
