@@ -414,27 +414,17 @@ fn hard<T: Real, S: Simd>(
     active: T::M<S>,
 ) -> T::V<S> {
     let zero = v.c(0.0);
-    let m = row_max(v, layout, logits, vector);
-    // Compensated: a confident class first and many equal small ones after it would
-    // otherwise round every addition the same way.
-    let mut others = LaneSum::new(v);
-    let (mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero);
-    for j in 0..layout.classes {
-        let x = layout.load(v, logits, vector, j);
-        let (e, d, err) = shifted_exp(v, x, m);
-        let is_target = v.eq(target, v.splat(T::narrow(j as f64)));
-        others.add(v, v.select(is_target, zero, e));
-        e_t = v.select(is_target, e, e_t);
-        d_t = v.select(is_target, d, d_t);
-        err_t = v.select(is_target, err, err_t);
-        x_t = v.select(is_target, x, x_t);
-        if let Some(grad) = grad.as_deref_mut() {
-            // The exponentials wait in the gradient buffer for Z.
-            layout.store(v, grad, vector, j, e);
-        }
-    }
-    let others = others.value(v);
-    let t = TargetTerms::new(v, params, gamma, alpha, m, others, x_t, (e_t, d_t, err_t));
+    // The exponentials wait in the gradient buffer for Z.
+    let row = OneHotScan::new(
+        v,
+        layout,
+        logits,
+        vector,
+        target,
+        false,
+        grad.as_deref_mut(),
+    );
+    let t = TargetTerms::new(v, params, gamma, alpha, &row);
     if let Some(grad) = grad {
         let c = t.slope(v, gamma);
         let grad_scale = v.splat(params.grad_scale);
@@ -454,10 +444,74 @@ fn hard<T: Real, S: Simd>(
     t.loss
 }
 
+/// The first pass over the one-hot rows of a vector of positions: the row maximum `m`, the
+/// other classes' compensated sum `S_o`, the target's logit and [`shifted_exp`] parts, and,
+/// when asked, the sum without the row's first maximum and that class's index (for
+/// `q_j = 1 − p_j` of every class without cancellation: the Hessian's).
+pub(crate) struct OneHotScan<V> {
+    pub m: V,
+    pub others: V,
+    pub x_t: V,
+    /// `(e_t, d_t, err_t)` of [`shifted_exp`].
+    pub target_parts: (V, V, V),
+    /// `(index of the first maximum, Σ_{j ≠ it} e_j)`.
+    pub first_max: Option<(V, V)>,
+}
+
+impl<V: Copy> OneHotScan<V> {
+    /// Scans the row (storing each `e_j` into `exponentials` when given).
+    #[allow(clippy::too_many_arguments)]
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    pub fn new<T: Real<V<S> = V>, S: Simd>(
+        v: Lanes<T, S>,
+        layout: Layout,
+        logits: &[T],
+        vector: Lanes1D,
+        target: V,
+        with_first_max: bool,
+        mut exponentials: Option<&mut [T]>,
+    ) -> Self {
+        let (zero, one) = (v.c(0.0), v.c(1.0));
+        let m = row_max(v, layout, logits, vector);
+        // Compensated: a confident class first and many equal small ones after it would
+        // otherwise round every addition the same way.
+        let mut others = LaneSum::new(v);
+        let mut without_max = LaneSum::new(v);
+        let (mut found, mut first_max_index) = (zero, v.c(-1.0));
+        let (mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero);
+        for j in 0..layout.classes {
+            let x = layout.load(v, logits, vector, j);
+            let (e, d, err) = shifted_exp(v, x, m);
+            let index = v.splat(T::narrow(j as f64));
+            let is_target = v.eq(target, index);
+            others.add(v, v.select(is_target, zero, e));
+            if with_first_max {
+                let first_max = v.and(v.eq(x, m), v.eq(found, zero));
+                found = v.select(first_max, one, found);
+                first_max_index = v.select(first_max, index, first_max_index);
+                without_max.add(v, v.select(first_max, zero, e));
+            }
+            e_t = v.select(is_target, e, e_t);
+            d_t = v.select(is_target, d, d_t);
+            err_t = v.select(is_target, err, err_t);
+            x_t = v.select(is_target, x, x_t);
+            if let Some(out) = exponentials.as_deref_mut() {
+                layout.store(v, out, vector, j, e);
+            }
+        }
+        Self {
+            m,
+            others: others.value(v),
+            x_t,
+            target_parts: (e_t, d_t, err_t),
+            first_max: with_first_max.then(|| (first_max_index, without_max.value(v))),
+        }
+    }
+}
+
 /// What a one-hot row's loss and derivatives take of its target class: `Z = e_t + S_o`,
 /// `CE`, `q = S_o/Z`, `p_t`, `q^γ`, `α_t·q^γ` and the position's loss (poly-1's term
-/// included), from the row maximum `m`, the other classes' sum `S_o` and the target's logit
-/// and [`shifted_exp`] parts.
+/// included), from the row's [`OneHotScan`].
 pub(crate) struct TargetTerms<V> {
     pub z: V,
     pub ce: V,
@@ -478,11 +532,15 @@ impl<V: Copy> TargetTerms<V> {
         params: &Params<'_, T>,
         gamma: Gamma<V>,
         alpha: V,
-        m: V,
-        others: V,
-        x_t: V,
-        (e_t, d_t, err_t): (V, V, V),
+        row: &OneHotScan<V>,
     ) -> Self {
+        let OneHotScan {
+            m,
+            others,
+            x_t,
+            target_parts: (e_t, d_t, err_t),
+            ..
+        } = *row;
         let z = v.add(e_t, others);
         let ln_z = v.ln(z);
         let ce = v.select(

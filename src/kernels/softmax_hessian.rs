@@ -9,8 +9,8 @@
 //! without cancellation (`Z − e_j ≥ 1` below the row's first maximum, the sum of the others
 //! at it). The gradient is the loss kernel's, bit for bit.
 
-use super::softmax::{Lanes1D, Layout, Params, TargetTerms, row_max, shifted_exp};
-use super::{Gamma, LaneSum};
+use super::Gamma;
+use super::softmax::{Lanes1D, Layout, OneHotScan, Params, TargetTerms};
 use crate::simd::{Lanes, Real};
 use pulp::Simd;
 
@@ -32,33 +32,14 @@ pub(crate) fn grad_hess<T: Real, S: Simd>(
     active: T::M<S>,
 ) -> T::V<S> {
     let (zero, one) = (v.c(0.0), v.c(1.0));
-    let m = row_max(v, layout, logits, vector);
-    // As the loss kernel: the sum of the other classes' exponentials, compensated; and the
-    // sum without the row's first maximum, for `q_j` of that class.
-    let mut others = LaneSum::new(v);
-    let mut without_max = LaneSum::new(v);
-    let (mut found, mut first_max_index) = (zero, v.c(-1.0));
-    let (mut e_t, mut d_t, mut err_t, mut x_t) = (zero, zero, zero, zero);
-    for j in 0..layout.classes {
-        let x = layout.load(v, logits, vector, j);
-        let (e, d, err) = shifted_exp(v, x, m);
-        let index = v.splat(T::narrow(j as f64));
-        let is_target = v.eq(target, index);
-        others.add(v, v.select(is_target, zero, e));
-        let first_max = v.and(v.eq(x, m), v.eq(found, zero));
-        found = v.select(first_max, one, found);
-        first_max_index = v.select(first_max, index, first_max_index);
-        without_max.add(v, v.select(first_max, zero, e));
-        e_t = v.select(is_target, e, e_t);
-        d_t = v.select(is_target, d, d_t);
-        err_t = v.select(is_target, err, err_t);
-        x_t = v.select(is_target, x, x_t);
-        // The exponentials wait in the gradient buffer.
-        layout.store(v, grad, vector, j, e);
-    }
-    let others = others.value(v);
-    let without_max = without_max.value(v);
-    let t = TargetTerms::new(v, params, gamma, alpha, m, others, x_t, (e_t, d_t, err_t));
+    // The exponentials wait in the gradient buffer.
+    let row = OneHotScan::new(v, layout, logits, vector, target, true, Some(&mut *grad));
+    let t = TargetTerms::new(v, params, gamma, alpha, &row);
+    let others = row.others;
+    let (first_max_index, without_max) = match row.first_max {
+        Some(first_max) => first_max,
+        None => (v.c(-1.0), zero),
+    };
     let (z, q, p_t) = (t.z, t.q, t.p_t);
     // p_t·CE → 0 as p_t → 0 (also where CE is infinite).
     let p_ce = v.select(v.eq(p_t, zero), zero, v.mul(p_t, t.ce));

@@ -5,7 +5,7 @@
 
 use super::slots::SLOTS;
 use super::softmax::{
-    Chunk, Params, SmoothedTerms, TargetTerms, focal_factor, poly_term, shifted_exp,
+    Chunk, OneHotScan, Params, SmoothedTerms, TargetTerms, focal_factor, poly_term, shifted_exp,
 };
 use super::{OrderedSum, SlotSum, SlotSumWithoutLargest, lane_index};
 use crate::simd::{Lanes, Real};
@@ -158,16 +158,14 @@ fn hard_row<T: Real, S: Simd>(
     let x_t = v.splat(row[target]);
     let gamma = params.gamma_of_class(v, target);
     let alpha = v.splat(params.class_alpha[target]);
-    let t = TargetTerms::new(
-        v,
-        params,
-        gamma,
-        alpha,
+    let scan = OneHotScan {
         m,
         others,
         x_t,
-        shifted_exp(v, x_t, m),
-    );
+        target_parts: shifted_exp(v, x_t, m),
+        first_max: None,
+    };
+    let t = TargetTerms::new(v, params, gamma, alpha, &scan);
     if let Some(grad) = grad {
         let c = t.slope(v, gamma);
         let grad_scale = v.splat(params.grad_scale);
