@@ -223,6 +223,11 @@ pub fn softmax_focal_row(
     loss.value()
 }
 
+/// The indices of the logits of position `s` of sample `n`, class by class.
+fn row_indices(shape: SoftmaxShape, n: usize, s: usize) -> impl Iterator<Item = usize> {
+    (0..shape.classes).map(move |j| (n * shape.classes + j) * shape.spatial + s)
+}
+
 /// α and γ of each class (all ones when α is off; all `options.gamma` without per-class γ).
 fn class_parameters(options: &SoftmaxFocalOptions, classes: usize) -> (Vec<f64>, Vec<f64>) {
     let alpha = match &options.alpha {
@@ -342,7 +347,6 @@ pub fn softmax_focal_grad_hess<T: Float>(
         spatial,
     } = shape;
     let (class_alpha, class_gamma) = class_parameters(options, classes);
-    let index = |n: usize, j: usize, s: usize| (n * classes + j) * spatial + s;
     let mut row = vec![0.0f64; classes];
     let (mut row_grad, mut row_hess) = (vec![0.0f64; classes], vec![0.0f64; classes]);
     for n in 0..batch {
@@ -352,8 +356,8 @@ pub fn softmax_focal_grad_hess<T: Float>(
                 row_grad.fill(0.0);
                 row_hess.fill(0.0);
             } else {
-                for (j, x) in row.iter_mut().enumerate() {
-                    *x = logits[index(n, j, s)].to_f64();
+                for (x, i) in row.iter_mut().zip(row_indices(shape, n, s)) {
+                    *x = logits[i].to_f64();
                 }
                 softmax_focal_row_grad_hess(
                     &row,
@@ -372,9 +376,9 @@ pub fn softmax_focal_grad_hess<T: Float>(
                     }
                 }
             }
-            for j in 0..classes {
-                grad[index(n, j, s)] = T::from_f64(row_grad[j]);
-                hess[index(n, j, s)] = T::from_f64(row_hess[j]);
+            for (j, i) in row_indices(shape, n, s).enumerate() {
+                grad[i] = T::from_f64(row_grad[j]);
+                hess[i] = T::from_f64(row_hess[j]);
             }
         }
     }
@@ -405,7 +409,6 @@ pub fn softmax_focal<T: Float>(
         spatial,
     } = shape;
     let (class_alpha, class_gamma) = class_parameters(options, classes);
-    let index = |n: usize, j: usize, s: usize| (n * classes + j) * spatial + s;
     let mut row = vec![0.0f64; classes];
     let mut row_grad = vec![0.0f64; classes];
     let mut grads = vec![0.0f64; logits.len()];
@@ -419,8 +422,8 @@ pub fn softmax_focal<T: Float>(
                 0.0
             } else {
                 count += 1;
-                for (j, x) in row.iter_mut().enumerate() {
-                    *x = logits[index(n, j, s)].to_f64();
+                for (x, i) in row.iter_mut().zip(row_indices(shape, n, s)) {
+                    *x = logits[i].to_f64();
                 }
                 let value = softmax_focal_row(
                     &row,
@@ -431,8 +434,8 @@ pub fn softmax_focal<T: Float>(
                     options.label_smoothing,
                     Some(&mut row_grad),
                 );
-                for (j, g) in row_grad.iter().enumerate() {
-                    grads[index(n, j, s)] = *g;
+                for (g, i) in row_grad.iter().zip(row_indices(shape, n, s)) {
+                    grads[i] = *g;
                 }
                 value
             };
