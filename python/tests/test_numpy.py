@@ -144,17 +144,22 @@ def test_grad_hess_matches_the_c_abi(clib, dtype, floor):
         assert hess.min() < 0  # the focal Hessian of badly misclassified points
 
 
+def _softmax_inputs(seed, shape, dtype):
+    """Logits of `shape`, int32 class indices (every 11th position ignored) and a per-class α."""
+    rng = np.random.default_rng(seed)
+    x = logits_of(rng, int(np.prod(shape)), dtype).reshape(shape)
+    classes = shape[1]
+    targets = rng.integers(0, classes, (shape[0],) + shape[2:]).astype(np.int32)
+    targets.reshape(-1)[::11] = -100
+    return rng, x, targets, rng.uniform(0.1, 1.0, classes)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("shape", [(500, 80), (300, 4), (20, 19, 6, 7)])
 @pytest.mark.parametrize("reduction", ["none", "mean", "sum"])
 def test_softmax_matches_the_c_abi(clib, dtype, shape, reduction):
-    rng = np.random.default_rng(6)
-    x = logits_of(rng, int(np.prod(shape)), dtype).reshape(shape)
+    rng, x, targets, class_alpha = _softmax_inputs(6, shape, dtype)
     classes = shape[1]
-    target_shape = (shape[0],) + shape[2:]
-    targets = rng.integers(0, classes, target_shape).astype(np.int32)
-    targets.reshape(-1)[::11] = -100
-    class_alpha = rng.uniform(0.1, 1.0, classes)
     cases = [
         dict(),
         dict(alpha=0.5, label_smoothing=0.1),
@@ -180,13 +185,8 @@ def test_softmax_matches_the_c_abi(clib, dtype, shape, reduction):
 @pytest.mark.parametrize("shape", [(500, 80), (300, 4), (20, 19, 6, 7)])
 @pytest.mark.parametrize("floor", [None, 1e-3])
 def test_softmax_grad_hess_matches_the_c_abi(clib, dtype, shape, floor):
-    rng = np.random.default_rng(8)
-    x = logits_of(rng, int(np.prod(shape)), dtype).reshape(shape)
+    rng, x, targets, class_alpha = _softmax_inputs(8, shape, dtype)
     classes = shape[1]
-    target_shape = (shape[0],) + shape[2:]
-    targets = rng.integers(0, classes, target_shape).astype(np.int32)
-    targets.reshape(-1)[::11] = -100
-    class_alpha = rng.uniform(0.1, 1.0, classes)
     cases = [
         dict(),
         dict(alpha=0.5, gamma=0.5),
