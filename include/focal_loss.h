@@ -186,7 +186,8 @@ typedef struct {
     /**
      * The most threads one call may use: 0 for the library default (a global pool of one
      * thread per CPU, or `RAYON_NUM_THREADS`), 1 for a single thread, k for at most k.
-     * Small inputs (one chunk of work) always run on the calling thread. Every value is
+     * The calling thread works on the call too; small inputs (one chunk of work, 16K
+     * logits) run on it alone. Every value is
      * valid, and the results have the same bits for every value.
      */
     uint32_t threads;

@@ -209,7 +209,8 @@ pub struct FocalSigmoidOptions {
     pub normalizer: f64,
     /// The most threads one call may use: 0 for the library default (a global pool of one
     /// thread per CPU, or `RAYON_NUM_THREADS`), 1 for a single thread, k for at most k.
-    /// Small inputs (one chunk of work) always run on the calling thread. Every value is
+    /// The calling thread works on the call too; small inputs (one chunk of work, 16K
+    /// logits) run on it alone. Every value is
     /// valid, and the results have the same bits for every value.
     pub threads: u32,
     /// The loss (`focal_objective`); an unknown value is `FOCAL_ERROR_INVALID_ARGUMENT`.
@@ -1587,9 +1588,9 @@ mod tests {
         assert!(g[0] < 0.0 && g[1] < 0.0);
     }
 
-    /// Above one chunk the work is split over threads; a thread limit below the global pool
-    /// runs it in a pool of its own: same bits for every limit, and the SIMD level of the
-    /// calling thread (here a thread-local override) is the one used.
+    /// Above one chunk the work is shared by the calling thread and up to `limit − 1` of
+    /// rayon's: same bits for every limit, and the SIMD level of the calling thread (here a
+    /// thread-local override) is the one used.
     #[test]
     #[cfg_attr(miri, ignore = "too large for Miri")]
     fn every_thread_limit_gives_the_same_bits() {

@@ -21,7 +21,10 @@ use crate::kernels::varifocal::Varifocal;
 use crate::objective::{Objective, SoftmaxCall};
 use crate::simd::Real;
 use crate::simd::dispatch::Dispatch;
-use rayon::prelude::*;
+use helpers::{lock, run_with_helpers};
+use std::sync::Mutex;
+
+mod helpers;
 
 /// Elements per chunk: a multiple of the 16 summation slots, large enough to amortise a
 /// task, small enough to balance two cores on a few hundred thousand elements.
@@ -60,28 +63,38 @@ pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
 }
 
 /// The partial sums of `run` over `chunks`, in chunk order, on at most the thread limit.
-fn map_chunks<C: Send>(chunks: Vec<C>, run: impl Fn(C) -> f64 + Sync + Send) -> Vec<f64> {
-    let limit = THREAD_LIMIT.with(|l| l.get());
-    if chunks.len() <= 1 || limit == 1 {
+///
+/// The calling thread takes chunks in order from a queue, and up to `threads − 1` helpers
+/// from rayon's pool take them too once they start: a helper that starts late takes fewer
+/// chunks (or none) instead of holding the call up. Each partial sum goes to its chunk's
+/// place, so the result does not depend on who computed what.
+fn map_chunks<C: Send>(chunks: Vec<C>, run: impl Fn(C) -> f64 + Sync) -> Vec<f64> {
+    let pool = rayon::current_num_threads();
+    let threads = match THREAD_LIMIT.with(|l| l.get()) {
+        0 => pool,
+        limit => limit.min(pool),
+    };
+    let helpers = threads.min(chunks.len()).saturating_sub(1);
+    if helpers == 0 {
         return chunks.into_iter().map(run).collect();
     }
-    if limit == 0 || limit >= rayon::current_num_threads() {
-        return chunks.into_par_iter().map(run).collect();
-    }
-    // At most `limit` tasks, each a contiguous run of chunks.
-    let per_task = chunks.len().div_ceil(limit);
-    let mut tasks: Vec<Vec<C>> = Vec::with_capacity(limit);
-    for chunk in chunks {
-        match tasks.last_mut() {
-            Some(task) if task.len() < per_task => task.push(chunk),
-            _ => tasks.push(vec![chunk]),
+    let sums = Mutex::new(vec![0.0; chunks.len()]);
+    let queue = Mutex::new(chunks.into_iter().enumerate());
+    run_with_helpers(helpers, &|| {
+        let mut done = Vec::new();
+        loop {
+            // The queue's guard is dropped at the end of this statement, before the chunk runs.
+            let next = lock(&queue).next();
+            let Some((index, chunk)) = next else { break };
+            done.push((index, run(chunk)));
         }
-    }
-    tasks
-        .into_par_iter()
-        .map(|task| task.into_iter().map(&run).collect::<Vec<f64>>())
-        .collect::<Vec<_>>()
-        .concat()
+        let mut sums = lock(&sums);
+        for (index, sum) in done {
+            sums[index] = sum;
+        }
+    });
+    sums.into_inner()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// `Some` chunks of `out` of `size` elements, or `None` forever.
