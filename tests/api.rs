@@ -252,3 +252,59 @@ fn softmax_shards_combine_to_the_whole_batch() {
     );
     assert_eq!(bits(&grad), bits(&whole_grad));
 }
+
+/// The row kernel computes the per-row terms of up to one row per SIMD lane at once: each
+/// row, alone in a call, has the bits it has among others (ignored rows and extreme logits
+/// among them), for every option that reaches those terms. (Finite logits: a chunk with an
+/// infinite loss is computed again in f64, the finite rows beside it too.)
+#[test]
+fn a_softmax_row_has_the_same_bits_alone_and_in_a_batch() {
+    let (rows, classes) = (37, 40);
+    let mut x = logits(rows * classes);
+    for (i, special) in [1e30, -1e30, f32::MAX, -f32::MAX, 88.0, -104.0]
+        .into_iter()
+        .enumerate()
+    {
+        x[(5 * i + 3) * classes + (7 * i) % classes] = special;
+    }
+    let targets: Vec<i32> = (0..rows)
+        .map(|r| {
+            if r % 6 == 4 {
+                -100
+            } else {
+                (r * 13 % classes) as i32
+            }
+        })
+        .collect();
+    let class_gamma: Vec<f64> = (0..classes).map(|c| (c % 5) as f64 * 0.7).collect();
+    let class_alpha: Vec<f64> = (0..classes).map(|c| 0.2 + (c % 4) as f64 * 0.2).collect();
+    for options in [
+        SoftmaxFocalOptions::default(),
+        SoftmaxFocalOptions::default().gamma(0.5).alpha(0.25),
+        SoftmaxFocalOptions::default().epsilon(1.0),
+        SoftmaxFocalOptions::default()
+            .class_gamma(class_gamma.clone())
+            .class_alpha(class_alpha.clone()),
+    ] {
+        let options = options.reduction(Reduction::None).ignore_index(-100);
+        let mut loss = vec![0.0f32; rows];
+        let mut grad = vec![0.0f32; rows * classes];
+        let shape = SoftmaxShape::rows(rows, classes);
+        softmax_focal_loss_grad(&x, &targets, shape, &options, &mut loss, &mut grad).unwrap();
+        for r in 0..rows {
+            let span = r * classes..(r + 1) * classes;
+            let (mut row_loss, mut row_grad) = ([0.0f32], vec![0.0f32; classes]);
+            softmax_focal_loss_grad(
+                &x[span.clone()],
+                &targets[r..r + 1],
+                SoftmaxShape::rows(1, classes),
+                &options,
+                &mut row_loss,
+                &mut row_grad,
+            )
+            .unwrap();
+            assert_eq!(loss[r].to_bits(), row_loss[0].to_bits(), "row {r}");
+            assert_eq!(bits(&grad[span]), bits(&row_grad), "row {r}");
+        }
+    }
+}
