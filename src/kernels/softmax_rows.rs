@@ -7,7 +7,7 @@ use super::slots::SLOTS;
 use super::softmax::{
     Chunk, OneHotScan, Params, SmoothedTerms, TargetTerms, focal_factor, poly_term, shifted_exp,
 };
-use super::{OrderedSum, SlotSum, SlotSumWithoutLargest, lane_index};
+use super::{Gamma, OrderedSum, SlotSum, SlotSumWithoutLargest, lane_index};
 use crate::simd::{Lanes, Real};
 use pulp::{Simd, WithSimd};
 
@@ -74,27 +74,178 @@ impl<T: Real> WithSimd for RowsKernel<'_, '_, T> {
         } = self.chunk;
         let params = self.params;
         let mut sum = OrderedSum::default();
-        for (r, &target) in targets.iter().enumerate() {
-            let row = &logits[r * classes..(r + 1) * classes];
-            let grad_row = grad
-                .as_deref_mut()
-                .map(|g| &mut g[r * classes..(r + 1) * classes]);
-            let row_loss = if target == params.ignore_index {
-                if let Some(g) = grad_row {
-                    g.fill(T::default());
+        // Rows go in groups of one per lane: each row's exponentials are scanned alone,
+        // then the per-row terms (Z, CE, q^γ, the slope: a long chain of dependent
+        // operations) of the whole group are computed at once, one row per lane, before
+        // each row's gradient is scaled. A lane's result never depends on the other lanes',
+        // so every row has the bits it had when its terms were computed on their own.
+        let lanes = v.lanes();
+        for (group, group_targets) in targets.chunks(lanes).enumerate() {
+            let first_row = group * lanes;
+            let mut scans = HardScans::<T>::default();
+            let mut row_losses = [0.0; SLOTS];
+            for (i, &target) in group_targets.iter().enumerate() {
+                let r = first_row + i;
+                let row = &logits[r * classes..(r + 1) * classes];
+                let grad_row = grad
+                    .as_deref_mut()
+                    .map(|g| &mut g[r * classes..(r + 1) * classes]);
+                if target == params.ignore_index {
+                    if let Some(g) = grad_row {
+                        g.fill(T::default());
+                    }
+                } else if params.smoothing.is_some() {
+                    row_losses[i] = smoothed_row(v, params, row, target as usize, grad_row);
+                } else {
+                    scans.add(v, params, i, row, target as usize, grad_row);
                 }
-                0.0
-            } else if params.smoothing.is_some() {
-                smoothed_row(v, params, row, target as usize, grad_row)
-            } else {
-                hard_row(v, params, row, target as usize, grad_row)
-            };
-            if let Some(out) = loss.as_deref_mut() {
-                out[r] = T::narrow(row_loss);
             }
-            sum.add(row_loss);
+            if scans.any {
+                let finished = scans.finish(v, params, grad.is_some());
+                for (i, &target) in group_targets.iter().enumerate() {
+                    if !scans.hard[i] {
+                        continue;
+                    }
+                    row_losses[i] = finished.loss[i].widen();
+                    if let Some(g) = grad.as_deref_mut() {
+                        let r = first_row + i;
+                        let g = &mut g[r * classes..(r + 1) * classes];
+                        let factor = v.splat(finished.factor[i]);
+                        for chunk in g.chunks_mut(lanes) {
+                            let e = v.load(chunk);
+                            v.store(chunk, v.mul(factor, e));
+                        }
+                        g[target as usize] = finished.target_grad[i];
+                    }
+                }
+            }
+            for (i, &row_loss) in row_losses[..group_targets.len()].iter().enumerate() {
+                if let Some(out) = loss.as_deref_mut() {
+                    out[first_row + i] = T::narrow(row_loss);
+                }
+                sum.add(row_loss);
+            }
         }
         sum.total()
+    }
+}
+
+/// What the first pass over each one-hot row of a group leaves for the per-row terms: one
+/// lane per row (lanes of other rows stay at harmless values and are never read).
+struct HardScans<T> {
+    any: bool,
+    hard: [bool; SLOTS],
+    m: [T; SLOTS],
+    others: [T; SLOTS],
+    x_t: [T; SLOTS],
+    alpha: [T; SLOTS],
+    gamma: [T; SLOTS],
+    gamma_low: [T; SLOTS],
+}
+
+impl<T: Real> Default for HardScans<T> {
+    fn default() -> Self {
+        let zero = T::default();
+        Self {
+            any: false,
+            hard: [false; SLOTS],
+            m: [zero; SLOTS],
+            others: [T::narrow(1.0); SLOTS],
+            x_t: [zero; SLOTS],
+            alpha: [zero; SLOTS],
+            gamma: [zero; SLOTS],
+            gamma_low: [zero; SLOTS],
+        }
+    }
+}
+
+/// The per-row results of a group, one lane per row: the loss, the factor of the others'
+/// gradient (`−c/Z`, times the gradient's scale) and the target's gradient.
+struct FinishedRows<T> {
+    loss: [T; SLOTS],
+    factor: [T; SLOTS],
+    target_grad: [T; SLOTS],
+}
+
+impl<T: Real> HardScans<T> {
+    /// Scans row `row` into lane `lane`: its maximum and the sum of the others'
+    /// exponentials; each `e_j` goes into the gradient, to be scaled once the terms are known.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn add<S: Simd>(
+        &mut self,
+        v: Lanes<T, S>,
+        params: &Params<'_, T>,
+        lane: usize,
+        row: &[T],
+        target: usize,
+        mut grad: Option<&mut [T]>,
+    ) {
+        let zero = v.c(0.0);
+        let classes = row.len();
+        let max = row_max(v, row);
+        let m = v.splat(max);
+        let target_index = v.splat(T::narrow(target as f64));
+        let mut others = SlotSum::<T, S>::new(v);
+        let first_lanes = lane_index(v);
+        for (group, start, len) in Vectors::new(classes, v.lanes()) {
+            let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
+            let x = v.load(&row[start..start + len]);
+            let (e, _, _) = shifted_exp(v, x, m);
+            let in_row = v.lt(index, v.splat(T::narrow(classes as f64)));
+            let counted = v.and(in_row, v.not(v.eq(index, target_index)));
+            others.add(v, group, v.select(counted, e, zero));
+            if let Some(grad) = grad.as_deref_mut() {
+                v.store(&mut grad[start..start + len], e);
+            }
+        }
+        self.any = true;
+        self.hard[lane] = true;
+        self.m[lane] = max;
+        self.others[lane] = T::narrow(others.total(v));
+        self.x_t[lane] = row[target];
+        self.alpha[lane] = params.class_alpha[target];
+        self.gamma[lane] = params.class_gamma[target];
+        self.gamma_low[lane] = params.class_gamma_low[target];
+    }
+
+    /// The terms of every scanned row at once.
+    #[cfg_attr(not(debug_assertions), inline(always))]
+    fn finish<S: Simd>(
+        &self,
+        v: Lanes<T, S>,
+        params: &Params<'_, T>,
+        with_grad: bool,
+    ) -> FinishedRows<T> {
+        let m = v.load(&self.m);
+        let x_t = v.load(&self.x_t);
+        let gamma = Gamma {
+            high: v.load(&self.gamma),
+            low: v.load(&self.gamma_low),
+        };
+        let scan = OneHotScan {
+            m,
+            others: v.load(&self.others),
+            x_t,
+            target_parts: shifted_exp(v, x_t, m),
+            first_max: None,
+        };
+        let t = TargetTerms::new(v, params, gamma, v.load(&self.alpha), &scan);
+        let mut finished = FinishedRows {
+            loss: [T::default(); SLOTS],
+            factor: [T::default(); SLOTS],
+            target_grad: [T::default(); SLOTS],
+        };
+        v.store(&mut finished.loss, t.loss);
+        if with_grad {
+            let c = t.slope(v, gamma);
+            let grad_scale = v.splat(params.grad_scale);
+            v.store(
+                &mut finished.factor,
+                v.mul(v.neg(v.div(c, t.z)), grad_scale),
+            );
+            v.store(&mut finished.target_grad, v.mul(v.mul(c, t.q), grad_scale));
+        }
+        finished
     }
 }
 
@@ -127,56 +278,6 @@ fn row_max<T: Real, S: Simd>(v: Lanes<T, S>, row: &[T]) -> T {
         T::narrow(f64::NEG_INFINITY),
         |m, &x| if x > m { x } else { m },
     )
-}
-
-#[cfg_attr(not(debug_assertions), inline(always))]
-fn hard_row<T: Real, S: Simd>(
-    v: Lanes<T, S>,
-    params: &Params<'_, T>,
-    row: &[T],
-    target: usize,
-    mut grad: Option<&mut [T]>,
-) -> f64 {
-    let zero = v.c(0.0);
-    let classes = row.len();
-    let m = v.splat(row_max(v, row));
-    let target_index = v.splat(T::narrow(target as f64));
-    let mut others = SlotSum::<T, S>::new(v);
-    let first_lanes = lane_index(v);
-    for (group, start, len) in Vectors::new(classes, v.lanes()) {
-        let index = v.add(first_lanes, v.splat(T::narrow(start as f64)));
-        let x = v.load(&row[start..start + len]);
-        let (e, _, _) = shifted_exp(v, x, m);
-        let in_row = v.lt(index, v.splat(T::narrow(classes as f64)));
-        let counted = v.and(in_row, v.not(v.eq(index, target_index)));
-        others.add(v, group, v.select(counted, e, zero));
-        if let Some(grad) = grad.as_deref_mut() {
-            v.store(&mut grad[start..start + len], e);
-        }
-    }
-    let others = v.splat(T::narrow(others.total(v)));
-    let x_t = v.splat(row[target]);
-    let gamma = params.gamma_of_class(v, target);
-    let alpha = v.splat(params.class_alpha[target]);
-    let scan = OneHotScan {
-        m,
-        others,
-        x_t,
-        target_parts: shifted_exp(v, x_t, m),
-        first_max: None,
-    };
-    let t = TargetTerms::new(v, params, gamma, alpha, &scan);
-    if let Some(grad) = grad {
-        let c = t.slope(v, gamma);
-        let grad_scale = v.splat(params.grad_scale);
-        let factor = v.mul(v.neg(v.div(c, t.z)), grad_scale);
-        for chunk in grad.chunks_mut(v.lanes()) {
-            let e = v.load(chunk);
-            v.store(chunk, v.mul(factor, e));
-        }
-        grad[target] = v.first(v.mul(v.mul(c, t.q), grad_scale));
-    }
-    v.first(t.loss).widen()
 }
 
 #[cfg_attr(not(debug_assertions), inline(always))]
