@@ -69,15 +69,18 @@ pub(crate) fn with_threads<R>(threads: usize, f: impl FnOnce() -> R) -> R {
 /// chunks (or none) instead of holding the call up. Each partial sum goes to its chunk's
 /// place, so the result does not depend on who computed what.
 fn map_chunks<C: Send>(chunks: Vec<C>, run: impl Fn(C) -> f64 + Sync) -> Vec<f64> {
+    let limit = THREAD_LIMIT.with(|l| l.get());
+    // Decided before asking rayon anything: a call that stays on this thread never starts
+    // rayon's pool.
+    if chunks.len() <= 1 || limit == 1 {
+        return chunks.into_iter().map(run).collect();
+    }
     let pool = rayon::current_num_threads();
-    let threads = match THREAD_LIMIT.with(|l| l.get()) {
+    let threads = match limit {
         0 => pool,
         limit => limit.min(pool),
     };
     let helpers = threads.min(chunks.len()).saturating_sub(1);
-    if helpers == 0 {
-        return chunks.into_iter().map(run).collect();
-    }
     let sums = Mutex::new(vec![0.0; chunks.len()]);
     let queue = Mutex::new(chunks.into_iter().enumerate());
     run_with_helpers(helpers, &|| {
